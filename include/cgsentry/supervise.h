@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libsupervise: read cgroup v2 memory domains, mirror the kernel's memcg OOM
+ * victim selection over a snapshot of them, and (in later layers) act on it.
+ *
+ * Conventions (see DESIGN.md):
+ *  - functions return 0 (or a count) on success and -errno on failure;
+ *  - ret_* out-parameters come last and are untouched on failure;
+ *  - destructors accept NULL;
+ *  - the library never logs; errors that concern a file carry its path in a
+ *    caller-provided struct sv_error.
+ */
+#ifndef CGSENTRY_SUPERVISE_H
+#define CGSENTRY_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SV_EXPORT __attribute__((visibility("default")))
+#else
+#define SV_EXPORT
+#endif
+
+#define SV_VERSION_MAJOR 0
+#define SV_VERSION_MINOR 1
+#define SV_VERSION_PATCH 0
+
+/* "max" in a cgroupfs limit file. */
+#define SV_LIMIT_MAX UINT64_MAX
+
+/* Linux TASK_COMM_LEN is 16 including the NUL. */
+#define SV_COMM_LEN 16
+
+/* oom_score_adj range, include/uapi/linux/oom.h */
+#define SV_OOM_SCORE_ADJ_MIN (-1000)
+#define SV_OOM_SCORE_ADJ_MAX 1000
+
+/* PF_KTHREAD from include/linux/sched.h; exposed as field 9 of /proc/PID/stat. */
+#define SV_PF_KTHREAD 0x00200000u
+
+/*
+ * Where an error happened: the library fills this (when the caller passes
+ * one) so the front-end can name the offending file. err is a positive errno.
+ */
+struct sv_error {
+        int err;
+        char path[512];
+        char what[128];
+};
+
+/* ---- plain data read from cgroupfs ------------------------------------ */
+
+/* memory.events / memory.events.local */
+struct sv_memory_events {
+        uint64_t low, high, max, oom, oom_kill, oom_group_kill;
+};
+
+/* One line of a PSI file: "some avg10=0.00 avg60=0.00 avg300=0.00 total=0" */
+struct sv_psi_line {
+        double avg10, avg60, avg300;
+        uint64_t total_usec;
+};
+
+struct sv_psi {
+        struct sv_psi_line some, full;
+        bool has_full; /* the system-wide cpu file has no "full" line on old kernels */
+};
+
+/* The memory.stat fields policies need, in bytes (counters are event counts). */
+struct sv_memory_stat {
+        uint64_t anon, file, kernel, kernel_stack, pagetables, sock, shmem;
+        uint64_t file_mapped, file_dirty, file_writeback, swapcached;
+        uint64_t active_anon, inactive_anon, active_file, inactive_file, unevictable;
+        uint64_t slab;
+        uint64_t workingset_refault_anon, workingset_refault_file;
+        uint64_t pgscan, pgsteal, pgfault, pgmajfault;
+};
+
+/* cgroup.events */
+struct sv_cgroup_events {
+        bool populated, frozen;
+};
+
+/* Controller bits for cgroup.controllers / cgroup.subtree_control. */
+enum {
+        SV_CTRL_CPUSET = 1u << 0,
+        SV_CTRL_CPU = 1u << 1,
+        SV_CTRL_IO = 1u << 2,
+        SV_CTRL_MEMORY = 1u << 3,
+        SV_CTRL_HUGETLB = 1u << 4,
+        SV_CTRL_PIDS = 1u << 5,
+        SV_CTRL_RDMA = 1u << 6,
+        SV_CTRL_MISC = 1u << 7,
+};
+
+/* ---- plain data read from procfs -------------------------------------- */
+
+/* What /proc/PID/status says that the OOM killer looks at (sizes in kB). */
+struct sv_proc_status {
+        char name[SV_COMM_LEN];
+        int tgid, pid, ppid;
+        uint32_t uid; /* real uid, as the kernel's task dump prints */
+        bool has_mm;  /* Vm* lines present: not a kernel thread or zombie */
+        uint64_t vm_size_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_pte_kb;
+};
+
+/* What /proc/PID/stat says. */
+struct sv_proc_stat {
+        int pid, ppid;
+        char comm[SV_COMM_LEN];
+        char state;
+        uint32_t flags; /* task->flags, PF_* */
+        uint64_t starttime; /* clock ticks since boot: detects pid reuse */
+};
+
+/* ---- snapshot of a domain --------------------------------------------- */
+
+/* Which of a group's files were readable (absent files stay zero/unset). */
+enum {
+        SV_HAVE_MEMORY = 1u << 0, /* memory.current, .max, … (memory controller on) */
+        SV_HAVE_SWAP = 1u << 1,   /* memory.swap.current / .max */
+        SV_HAVE_EVENTS = 1u << 2,
+        SV_HAVE_PRESSURE = 1u << 3,
+        SV_HAVE_STAT = 1u << 4,
+        SV_HAVE_PEAK = 1u << 5,
+};
+
+struct sv_group {
+        char *path;   /* "/a/b" relative to the cgroupfs root; "/" for the root */
+        int parent;   /* index in sv_snapshot.groups, -1 for the domain itself */
+        int depth;    /* 0 for the domain */
+        uint64_t ino; /* cgroup id (inode); orders siblings like the kernel */
+        unsigned have;
+        unsigned subtree_control; /* SV_CTRL_* enabled for the children */
+        bool memcg;   /* this cgroup has its own memory controller css */
+        uint64_t memory_current, memory_max, memory_high, memory_low, memory_min, memory_peak;
+        uint64_t swap_current, swap_max;
+        bool oom_group; /* memory.oom.group */
+        struct sv_memory_events events, events_local;
+        struct sv_psi pressure;
+        struct sv_memory_stat stat;
+        struct sv_cgroup_events cgevents;
+        size_t first_task, n_tasks; /* this group's tasks in sv_snapshot.tasks */
+};
+
+struct sv_task {
+        int pid; /* thread-group leader (tgid) */
+        int ppid;
+        uint32_t uid;
+        char comm[SV_COMM_LEN];
+        char state;
+        uint32_t flags;
+        uint64_t starttime;
+        int oom_score_adj;
+        bool has_mm;
+        uint64_t vm_size_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_pte_kb;
+        int group; /* index in sv_snapshot.groups */
+};
+
+struct sv_snapshot {
+        char *domain;          /* path of groups[0], "/a/b" */
+        uint64_t page_size;    /* bytes */
+        uint64_t total_ram_pages;  /* MemTotal */
+        uint64_t total_swap_pages; /* SwapTotal */
+        int swappiness;        /* vm.swappiness: cgroup v2 has no per-memcg value */
+        struct sv_group *groups; /* pre-order, kernel sibling order; [0] = domain */
+        size_t n_groups;
+        struct sv_task *tasks;   /* grouped by group, in cgroup.procs order */
+        size_t n_tasks;
+};
+
+struct sv_snapshot_opts {
+        const char *cgroup_root; /* default "/sys/fs/cgroup" */
+        const char *proc_root;   /* default "/proc" */
+        uint64_t page_size;      /* 0: sysconf(_SC_PAGESIZE) */
+};
+
+/**
+ * sv_snapshot_take() - read a domain (a cgroup subtree) and its processes.
+ * @opts:   roots to read from (NULL for the live system)
+ * @domain: cgroup path relative to the cgroupfs root ("work.slice/app",
+ *          leading/trailing slashes ignored, "" or "/" for the root)
+ *
+ * Groups and tasks that vanish while being read (ENOENT, ENODEV, ESRCH) are
+ * left out: that is normal. Malformed content fails with -EINVAL and @err
+ * names the file. A missing domain is -ENOENT.
+ */
+SV_EXPORT int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
+                               struct sv_snapshot **ret, struct sv_error *err);
+SV_EXPORT void sv_snapshot_free(struct sv_snapshot *s);
+
+/* Builders, used by the readers, the JSON loader and tests. */
+SV_EXPORT struct sv_snapshot *sv_snapshot_new(const char *domain, uint64_t page_size);
+/* Appends a group; returns its index or -ENOMEM. Copies @path. */
+SV_EXPORT int sv_snapshot_add_group(struct sv_snapshot *s, const char *path, int parent,
+                                    const struct sv_group *tmpl);
+/* Appends a task to the last added group; returns its index or -errno. */
+SV_EXPORT int sv_snapshot_add_task(struct sv_snapshot *s, const struct sv_task *t);
+SV_EXPORT int sv_snapshot_find_group(const struct sv_snapshot *s, const char *path);
+/* true if @g is @anc or lies below it */
+SV_EXPORT bool sv_snapshot_group_is_descendant(const struct sv_snapshot *s, int g, int anc);
+
+/* JSON round trip (schema "cgsentry-snapshot/1"). */
+SV_EXPORT int sv_snapshot_to_json(const struct sv_snapshot *s, FILE *out);
+SV_EXPORT int sv_snapshot_from_json(const char *text, struct sv_snapshot **ret,
+                                    struct sv_error *err);
+SV_EXPORT int sv_snapshot_load_json(const char *path, struct sv_snapshot **ret,
+                                    struct sv_error *err);
+
+/* ---- the kernel mirror (pure) ----------------------------------------- */
+
+/* LONG_MIN in oom_badness(): never selected. */
+#define SV_POINTS_UNKILLABLE INT64_MIN
+
+/* Why a task was not a candidate. */
+enum sv_unkillable {
+        SV_KILLABLE = 0,
+        SV_UNKILLABLE_INIT,       /* global init: is_global_init() */
+        SV_UNKILLABLE_KTHREAD,    /* PF_KTHREAD */
+        SV_UNKILLABLE_NO_MM,      /* zombie / exiting: find_lock_task_mm() == NULL */
+        SV_UNKILLABLE_ADJ_MIN,    /* oom_score_adj == -1000 */
+};
+
+SV_EXPORT const char *sv_unkillable_to_string(enum sv_unkillable u);
+
+/**
+ * sv_oom_totalpages() - oc->totalpages for a memcg OOM in @group:
+ * mem_cgroup_get_max() ?: 1, i.e. memory.max + min(swap.max, total swap)
+ * when swappiness != 0 (cgroup v2: vm.swappiness). For the root it is the
+ * global OOM figure, totalram + total swap.
+ */
+SV_EXPORT uint64_t sv_oom_totalpages(const struct sv_snapshot *s, int group);
+
+/**
+ * sv_oom_badness() - oom_badness(): SV_POINTS_UNKILLABLE for unkillable
+ * tasks (reason in @ret_why when non-NULL), else rss + swapents +
+ * pgtables_bytes / PAGE_SIZE + oom_score_adj * (totalpages / 1000).
+ */
+SV_EXPORT int64_t sv_oom_badness(const struct sv_snapshot *s, const struct sv_task *t,
+                                 uint64_t totalpages, enum sv_unkillable *ret_why);
+
+struct sv_candidate {
+        int task;       /* index in snapshot tasks */
+        int64_t points; /* SV_POINTS_UNKILLABLE when not eligible */
+        enum sv_unkillable why;
+};
+
+struct sv_oom_result {
+        int domain;            /* OOMing memcg (group index) */
+        uint64_t totalpages;
+        struct sv_candidate *candidates; /* every task of the domain, scan order */
+        size_t n_candidates;
+        int victim;            /* task index, -1 when nothing is killable */
+        int64_t victim_points;
+        int kill_group;        /* group index from mem_cgroup_get_oom_group(), or -1 */
+        int *kill_tasks;       /* task indexes that die: victim + group members */
+        size_t n_kill_tasks;   /* sorted by pid */
+};
+
+/**
+ * sv_oom_select() - what the kernel's memcg OOM killer would do if @domain
+ * (a group index, normally 0) hit its limit now: select_bad_process() over
+ * mem_cgroup_scan_tasks() (pre-order, ties to the task scanned later),
+ * mem_cgroup_get_oom_group() and oom_kill_memcg_member().
+ * Free the result with sv_oom_result_free().
+ */
+SV_EXPORT int sv_oom_select(const struct sv_snapshot *s, int domain, struct sv_oom_result **ret);
+SV_EXPORT void sv_oom_result_free(struct sv_oom_result *r);
+
+/**
+ * sv_oom_group() - mem_cgroup_get_oom_group(victim, oom_domain): from the
+ * victim's memcg up to @domain (inclusive), the highest group with
+ * memory.oom.group set; -1 if none, if the victim is in the root memcg or
+ * outside @domain. @extra_flags (may be NULL) is an array of n_groups bools
+ * OR-ed with memory.oom.group (the daemon's OOMGroup= rules).
+ */
+SV_EXPORT int sv_oom_group(const struct sv_snapshot *s, int victim_task, int domain,
+                           const bool *extra_flags);
+
+/* The memcg a group's tasks are charged to: the group itself when it has a
+ * memory css, else its nearest ancestor that has one. */
+SV_EXPORT int sv_snapshot_memcg_of(const struct sv_snapshot *s, int group);
+
+/* ---- kernel-format text (format.c) ------------------------------------ */
+
+/* "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name" */
+SV_EXPORT void sv_format_dump_header(FILE *out);
+SV_EXPORT void sv_format_dump_task(FILE *out, const struct sv_snapshot *s, const struct sv_task *t);
+/* "Memory cgroup out of memory: Killed process …" */
+SV_EXPORT void sv_format_killed(FILE *out, const struct sv_snapshot *s, const struct sv_task *t);
+/* "oom-kill:constraint=CONSTRAINT_MEMCG,…" */
+SV_EXPORT void sv_format_oom_summary(FILE *out, const struct sv_snapshot *s,
+                                     const struct sv_oom_result *r);
+/* "Tasks in /a/b are going to be killed due to memory.oom.group set" */
+SV_EXPORT void sv_format_oom_group(FILE *out, const struct sv_snapshot *s, int group);
+/* The whole explain text / JSON. */
+SV_EXPORT void sv_format_explain_text(FILE *out, const struct sv_snapshot *s,
+                                      const struct sv_oom_result *r);
+SV_EXPORT int sv_format_explain_json(FILE *out, const struct sv_snapshot *s,
+                                     const struct sv_oom_result *r);
+
+SV_EXPORT const char *sv_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small internal helpers shared by the readers (sv__ = internal, non-static). */
+#ifndef SV_UTIL_H
+#define SV_UTIL_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cgsentry/supervise.h"
+
+/*
+ * Read a whole small file relative to @dirfd into @buf (NUL-terminated, at
+ * most @size - 1 bytes). pread() from 0 so the same fd can be re-read.
+ * Returns the length or -errno; a file larger than the buffer is -EFBIG
+ * (the caller uses a buffer that fits every kernel's output).
+ */
+ssize_t sv__read_at(int dirfd, const char *name, char *buf, size_t size);
+/* Same, reading from an already open fd. */
+ssize_t sv__read_fd(int fd, char *buf, size_t size);
+/* Like sv__read_at, but allocates: for files without a fixed bound (cgroup.procs). */
+int sv__read_alloc_at(int dirfd, const char *name, char **ret, size_t *ret_len);
+
+/* Record an error (when @err is non-NULL) and return -@e. @e is positive. */
+int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what);
+
+/* ENOENT, ENODEV, ESRCH: the object went away while we looked. */
+static inline int sv__is_gone(int r)
+{
+        return r == -ENOENT || r == -ENODEV || r == -ESRCH;
+}
+
+/* strdup of "/" + path with duplicate and trailing slashes removed. */
+char *sv__path_normalize(const char *path);
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: build with warnings as errors, the unit tests, the same
+# unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# real-kernel tests in the qemu sandbox (tests/vm). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=tools/deps.sh
+. tools/deps.sh
+cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}"
+
+jobs=$(nproc)
+echo "== build (warnings are errors)"
+cmake -S . -B build/ci -DCGSENTRY_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/ci -j "$jobs"
+
+echo "== build with ASan + UBSan"
+cmake -S . -B build/asan -DCGSENTRY_WERROR=ON -DCGSENTRY_SANITIZE=ON \
+      -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/asan -j "$jobs"
+
+echo "== unit tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs"
+
+echo "== all tests (unit and real kernel)"
+ctest --test-dir build/ci --output-on-failure
