@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading the OOM killer's inputs for one task, and system-wide figures, from procfs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "readers.h"
+#include "util.h"
+
+/* /proc/PID/status is about 1.5 KiB; leave room for long Name/Cpus lines. */
+#define SV_PROC_BUF_SIZE 8192
+
+static int read_task_file(int tfd, const char *dir, const char *name, char *buf,
+                          struct sv_error *err)
+{
+        ssize_t n = sv__read_at(tfd, name, buf, SV_PROC_BUF_SIZE);
+
+        if (n < 0 && !sv__is_gone((int)n))
+                return sv__error(err, (int)-n, dir, name, NULL);
+        return (int)n;
+}
+
+int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_task *ret,
+                       struct sv_error *err)
+{
+        char name[32], dir[600], buf[SV_PROC_BUF_SIZE];
+        struct sv_proc_status st;
+        struct sv_proc_stat ps;
+        struct sv_task t = { .pid = pid };
+        int tfd, n, r;
+
+        snprintf(name, sizeof(name), "%d", pid);
+        snprintf(dir, sizeof(dir), "%s/%d", proc_root, pid);
+        tfd = openat(proc_dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0) {
+                r = -errno;
+                return sv__is_gone(r) ? r : sv__error(err, -r, dir, NULL, NULL);
+        }
+
+        n = read_task_file(tfd, dir, "stat", buf, err);
+        if (n < 0) {
+                r = n;
+                goto out;
+        }
+        r = sv_parse_proc_stat(buf, (size_t)n, &ps);
+        if (r < 0) {
+                r = sv__error(err, -r, dir, "stat", "malformed content");
+                goto out;
+        }
+
+        n = read_task_file(tfd, dir, "status", buf, err);
+        if (n < 0) {
+                r = n;
+                goto out;
+        }
+        r = sv_parse_proc_status(buf, (size_t)n, &st);
+        if (r < 0) {
+                r = sv__error(err, -r, dir, "status", "malformed content");
+                goto out;
+        }
+
+        n = read_task_file(tfd, dir, "oom_score_adj", buf, err);
+        if (n < 0) {
+                r = n;
+                goto out;
+        }
+        r = sv_parse_int(buf, (size_t)n, &t.oom_score_adj);
+        if (r < 0 || t.oom_score_adj < SV_OOM_SCORE_ADJ_MIN ||
+            t.oom_score_adj > SV_OOM_SCORE_ADJ_MAX) {
+                r = sv__error(err, EINVAL, dir, "oom_score_adj", "malformed content");
+                goto out;
+        }
+
+        t.ppid = st.ppid;
+        t.uid = st.uid;
+        /* The kernel prints task->comm; stat has it unescaped, status escapes it. */
+        memcpy(t.comm, ps.comm, sizeof(t.comm));
+        t.state = ps.state;
+        t.flags = ps.flags;
+        t.starttime = ps.starttime;
+        t.has_mm = st.has_mm;
+        t.vm_size_kb = st.vm_size_kb;
+        t.rss_anon_kb = st.rss_anon_kb;
+        t.rss_file_kb = st.rss_file_kb;
+        t.rss_shmem_kb = st.rss_shmem_kb;
+        t.vm_swap_kb = st.vm_swap_kb;
+        t.vm_pte_kb = st.vm_pte_kb;
+        t.group = ret->group;
+        *ret = t;
+        r = 0;
+out:
+        close(tfd);
+        return r;
+}
+
+int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size,
+                         struct sv_snapshot *s, struct sv_error *err)
+{
+        char buf[SV_PROC_BUF_SIZE];
+        uint64_t mem_kb, swap_kb, page_kb = page_size / 1024;
+        ssize_t n;
+        int r, swappiness = 60;
+
+        n = sv__read_at(proc_dfd, "meminfo", buf, sizeof(buf));
+        if (n < 0)
+                return sv__error(err, (int)-n, proc_root, "meminfo", NULL);
+        r = sv_parse_meminfo(buf, (size_t)n, &mem_kb, &swap_kb);
+        if (r < 0)
+                return sv__error(err, -r, proc_root, "meminfo", "malformed content");
+
+        n = sv__read_at(proc_dfd, "sys/vm/swappiness", buf, sizeof(buf));
+        if (n >= 0) {
+                r = sv_parse_int(buf, (size_t)n, &swappiness);
+                if (r < 0 || swappiness < 0)
+                        return sv__error(err, EINVAL, proc_root, "sys/vm/swappiness",
+                                         "malformed content");
+        } else if (n != -ENOENT) {
+                return sv__error(err, (int)-n, proc_root, "sys/vm/swappiness", NULL);
+        }
+
+        s->total_ram_pages = mem_kb / page_kb;
+        s->total_swap_pages = swap_kb / page_kb;
+        s->swappiness = swappiness;
+        return 0;
+}
