@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The cgsentry command line tool: one file per subcommand. */
+#ifndef CGSENTRY_CLI_H
+#define CGSENTRY_CLI_H
+
+/* Exit statuses shared by the subcommands (documented in cgsentry(1)). */
+enum {
+        CGSENTRY_EXIT_OK = 0,
+        CGSENTRY_EXIT_NONE = 1,  /* explain: nothing killable */
+        CGSENTRY_EXIT_ERROR = 2, /* bad usage or an error, message on stderr */
+};
+
+int cgsentry_cmd_explain(int argc, char **argv);
+
+#endif

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cgsentry explain as users and scripts see it: JSON contract, text, exit codes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ROOTS "--cgroup-root " SV_FIXTURES "/basic/cgroup --proc-root " SV_FIXTURES "/basic/proc "
+
+struct run {
+        int status;
+        char *out, *err;
+};
+
+static char *slurp(const char *path)
+{
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        char chunk[4096];
+        size_t n;
+
+        assert_non_null(f);
+        assert_non_null(m);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                fwrite(chunk, 1, n, m);
+        fclose(f);
+        fclose(m);
+        return text;
+}
+
+/* Run cgsentry with @args, capturing stdout and stderr. */
+static struct run run(const char *args)
+{
+        char out[] = "/tmp/cgsentry-test-outXXXXXX", err[] = "/tmp/cgsentry-test-errXXXXXX";
+        char *cmd;
+        struct run r;
+        int fo = mkstemp(out), fe = mkstemp(err), st;
+
+        assert_true(fo >= 0 && fe >= 0);
+        assert_true(asprintf(&cmd, "%s %s >%s 2>%s", CGSENTRY_BIN, args, out, err) > 0);
+        st = system(cmd);
+        assert_true(WIFEXITED(st));
+        r.status = WEXITSTATUS(st);
+        r.out = slurp(out);
+        r.err = slurp(err);
+        unlink(out);
+        unlink(err);
+        close(fo);
+        close(fe);
+        free(cmd);
+        return r;
+}
+
+static void run_free(struct run *r)
+{
+        free(r->out);
+        free(r->err);
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        assert_true(json_object_object_get_ex(o, key, &v));
+        return v;
+}
+
+static void test_explain_json_contract_on_basic_fixture(void **state)
+{
+        struct run r = run("explain --json " ROOTS "work.slice/app");
+        json_object *o, *cands, *victim, *pids;
+        static const int want[] = { 300, 301, 302, 400 };
+
+        assert_int_equal(r.status, 0);
+        o = json_tokener_parse(r.out);
+        assert_non_null(o);
+        assert_string_equal(json_object_get_string(get(o, "domain")), "/work.slice/app");
+        assert_int_equal(json_object_get_int64(get(o, "totalpages")), 65536);
+
+        cands = get(o, "candidates");
+        /* every task of the domain, in scan order: app, db, web, web/worker, zombie */
+        assert_int_equal(json_object_array_length(cands), 9);
+        json_object *c0 = json_object_array_get_idx(cands, 0);
+        assert_int_equal(json_object_get_int(get(c0, "pid")), 100);
+        assert_string_equal(json_object_get_string(get(c0, "comm")), "bash");
+        assert_string_equal(json_object_get_string(get(c0, "cgroup")), "/work.slice/app");
+        assert_int_equal(json_object_get_int64(get(c0, "points")), 1000 + 12);
+        assert_int_equal(json_object_get_int(get(c0, "oom_score_adj")), 0);
+        assert_int_equal(json_object_get_int64(get(c0, "rss_pages")), 1000);
+        assert_int_equal(json_object_get_int64(get(c0, "swap_pages")), 0);
+        assert_int_equal(json_object_get_int64(get(c0, "pgtables_bytes")), 49152);
+        /* postgres at -1000: listed, points null */
+        json_object *c1 = json_object_array_get_idx(cands, 1);
+        assert_int_equal(json_object_get_int(get(c1, "pid")), 200);
+        assert_true(json_object_is_type(get(c1, "points"), json_type_null));
+        /* worker: 5000 + 12 + 300 * (65536 / 1000) */
+        json_object *c7 = json_object_array_get_idx(cands, 7);
+        assert_int_equal(json_object_get_int(get(c7, "pid")), 400);
+        assert_int_equal(json_object_get_int64(get(c7, "points")), 5012 + 300 * 65);
+
+        victim = get(o, "victim");
+        assert_int_equal(json_object_get_int(get(victim, "pid")), 301);
+        assert_string_equal(json_object_get_string(get(victim, "comm")), "python3");
+        assert_string_equal(json_object_get_string(get(victim, "cgroup")), "/work.slice/app/web");
+        assert_int_equal(json_object_get_int64(get(victim, "points")), 30030);
+        assert_string_equal(json_object_get_string(get(o, "kill_group")), "/work.slice/app/web");
+        pids = get(o, "kill_pids");
+        assert_int_equal(json_object_array_length(pids), 4);
+        for (size_t i = 0; i < 4; i++)
+                assert_int_equal(json_object_get_int(json_object_array_get_idx(pids, i)), want[i]);
+        json_object_put(o);
+        run_free(&r);
+}
+
+static void test_explain_text_uses_kernel_lines(void **state)
+{
+        struct run r = run("explain " ROOTS "/work.slice/app/");
+
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes "
+                                      "swapents oom_score_adj name\n"));
+        assert_non_null(strstr(r.out, "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),"
+                                      "oom_memcg=/work.slice/app,task_memcg=/work.slice/app/web,"
+                                      "task=python3,pid=301,uid=0\n"));
+        assert_non_null(strstr(r.out, "Memory cgroup out of memory: Killed process 301 (python3) "
+                                      "total-vm:140000kB, anon-rss:112000kB, file-rss:6000kB, "
+                                      "shmem-rss:2000kB, UID:0 pgtables:120kB oom_score_adj:0\n"));
+        assert_non_null(strstr(r.out, "Tasks in /work.slice/app/web are going to be killed due "
+                                      "to memory.oom.group set\n"));
+        /* the -1000 guard is listed in the dump but never "Killed" */
+        assert_non_null(strstr(r.out, " guard\n"));
+        assert_null(strstr(r.out, "Killed process 303 "));
+        /* the zombie has no mm: not in the kernel's dump */
+        assert_null(strstr(r.out, "defunct\n"));
+        run_free(&r);
+}
+
+static void test_explain_without_group_kills_victim_only(void **state)
+{
+        struct run r = run("explain --json " ROOTS "work.slice/app/db");
+        json_object *o = json_tokener_parse(r.out);
+
+        assert_int_equal(r.status, 0);
+        assert_non_null(o);
+        assert_int_equal(json_object_get_int(get(get(o, "victim"), "pid")), 201);
+        assert_true(json_object_is_type(get(o, "kill_group"), json_type_null));
+        assert_int_equal(json_object_array_length(get(o, "kill_pids")), 1);
+        json_object_put(o);
+        run_free(&r);
+}
+
+static void test_explain_nothing_killable_exits_1(void **state)
+{
+        struct run r = run("explain --json " ROOTS "work.slice/app/zombie");
+        json_object *o = json_tokener_parse(r.out);
+
+        assert_int_equal(r.status, 1);
+        assert_non_null(o);
+        assert_true(json_object_is_type(get(o, "victim"), json_type_null));
+        assert_true(json_object_is_type(get(o, "kill_group"), json_type_null));
+        assert_int_equal(json_object_array_length(get(o, "kill_pids")), 0);
+        json_object_put(o);
+        run_free(&r);
+}
+
+static void test_explain_missing_cgroup_exits_2_naming_path(void **state)
+{
+        struct run r = run("explain " ROOTS "work.slice/nope");
+
+        assert_int_equal(r.status, 2);
+        assert_string_equal(r.out, "");
+        assert_non_null(strstr(r.err, "work.slice/nope"));
+        run_free(&r);
+}
+
+static void test_explain_usage_errors_exit_2(void **state)
+{
+        struct run r = run("explain");
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "Usage: cgsentry explain"));
+        run_free(&r);
+        r = run("explain --bogus x");
+        assert_int_equal(r.status, 2);
+        run_free(&r);
+        r = run("frobnicate");
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "unknown command"));
+        run_free(&r);
+}
+
+static void test_explain_help_and_version(void **state)
+{
+        struct run r = run("explain --help");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "--cgroup-root"));
+        run_free(&r);
+        r = run("--version");
+        assert_int_equal(r.status, 0);
+        assert_true(strncmp(r.out, "cgsentry ", 9) == 0);
+        run_free(&r);
+}
+
+static void test_explain_snapshot_replay_gives_same_answer(void **state)
+{
+        char snap[] = "/tmp/cgsentry-test-snapXXXXXX";
+        int fd = mkstemp(snap);
+        char *args;
+        struct run live, replay;
+
+        assert_true(fd >= 0);
+        close(fd);
+        assert_true(asprintf(&args, "explain --json " ROOTS "--save-snapshot %s work.slice/app",
+                             snap) > 0);
+        live = run(args);
+        free(args);
+        assert_true(asprintf(&args, "explain --json --snapshot %s", snap) > 0);
+        replay = run(args);
+        free(args);
+        assert_int_equal(live.status, 0);
+        assert_int_equal(replay.status, 0);
+        assert_string_equal(live.out, replay.out);
+        run_free(&live);
+        run_free(&replay);
+        unlink(snap);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_explain_json_contract_on_basic_fixture),
+                cmocka_unit_test(test_explain_text_uses_kernel_lines),
+                cmocka_unit_test(test_explain_without_group_kills_victim_only),
+                cmocka_unit_test(test_explain_nothing_killable_exits_1),
+                cmocka_unit_test(test_explain_missing_cgroup_exits_2_naming_path),
+                cmocka_unit_test(test_explain_usage_errors_exit_2),
+                cmocka_unit_test(test_explain_help_and_version),
+                cmocka_unit_test(test_explain_snapshot_replay_gives_same_answer),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
