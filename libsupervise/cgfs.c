@@ -59,8 +59,8 @@ int sv__cgfs_read_group(int dfd, const char *path, struct sv_group *g, struct sv
                 /* From here on ENOENT means the group went away under us. */
                 if ((r = READ("memory.max", sv_parse_limit, &g->memory_max)) < 0 ||
                     (r = READ("memory.high", sv_parse_limit, &g->memory_high)) < 0 ||
-                    (r = READ("memory.low", sv_parse_u64, &g->memory_low)) < 0 ||
-                    (r = READ("memory.min", sv_parse_u64, &g->memory_min)) < 0 ||
+                    (r = READ("memory.low", sv_parse_limit, &g->memory_low)) < 0 ||
+                    (r = READ("memory.min", sv_parse_limit, &g->memory_min)) < 0 ||
                     (r = READ("memory.oom.group", sv_parse_bool01, &g->oom_group)) < 0 ||
                     (r = READ("memory.events", sv_parse_memory_events, &g->events)) < 0)
                         goto out;

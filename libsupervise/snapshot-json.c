@@ -122,7 +122,8 @@ static const struct bit_name controllers[] = {
 };
 
 static const char *const top_keys[] = {
-        "schema", "domain", "page_size", "total_ram_pages", "total_swap_pages", "swappiness", "groups",
+        "schema",           "domain",     "page_size", "total_ram_pages",
+        "total_swap_pages", "swappiness", "groups",
 };
 
 static const char *const group_keys[] = {
@@ -270,7 +271,8 @@ static json_object *enc_task(struct enc *e, const struct sv_task *t)
         enc_add(e, o, "pid", json_object_new_int(t->pid));
         enc_add(e, o, "ppid", json_object_new_int(t->ppid));
         enc_add(e, o, "uid", json_object_new_uint64(t->uid));
-        enc_add(e, o, "comm", json_object_new_string_len(t->comm, (int)strnlen(t->comm, SV_COMM_LEN - 1)));
+        enc_add(e, o, "comm",
+                json_object_new_string_len(t->comm, (int)strnlen(t->comm, SV_COMM_LEN - 1)));
         enc_add(e, o, "state", json_object_new_string(state));
         enc_add(e, o, "flags", json_object_new_uint64(t->flags));
         enc_add(e, o, "starttime", json_object_new_uint64(t->starttime));
@@ -306,7 +308,8 @@ static json_object *enc_group(struct enc *e, const struct sv_snapshot *s, const 
         enc_add(e, o, "swap_current", json_object_new_uint64(g->swap_current));
         enc_add(e, o, "swap_max", enc_limit(g->swap_max));
         enc_add(e, o, "oom_group", json_object_new_boolean(g->oom_group));
-        enc_add(e, o, "events", enc_u64_fields(e, &g->events, event_fields, ELEMENTSOF(event_fields)));
+        enc_add(e, o, "events",
+                enc_u64_fields(e, &g->events, event_fields, ELEMENTSOF(event_fields)));
         enc_add(e, o, "events_local",
                 enc_u64_fields(e, &g->events_local, event_fields, ELEMENTSOF(event_fields)));
 
@@ -403,9 +406,11 @@ static int check_keys(struct dec *d, json_object *o, const char *where, const vo
                 const char *key = json_object_iter_peek_name(&it);
                 size_t i;
 
-                for (i = 0; i < n; i++)
-                        if (strcmp(key, *(const char *const *)((const char *)table + i * stride)) == 0)
+                for (i = 0; i < n; i++) {
+                        const char *name = *(const char *const *)((const char *)table + i * stride);
+                        if (strcmp(key, name) == 0)
                                 break;
+                }
                 if (i == n)
                         return fail(d, where, key, "unknown key");
         }
@@ -575,7 +580,8 @@ static int get_typed(struct dec *d, json_object *o, const char *where, const cha
         if (r <= 0)
                 return r;
         if (!json_object_is_type(v, type))
-                return wrong_type(d, where, key, type == json_type_object ? "an object" : "an array", v);
+                return wrong_type(d, where, key,
+                                  type == json_type_object ? "an object" : "an array", v);
         *ret = v;
         return 1;
 }
@@ -712,6 +718,23 @@ static int get_controllers(struct dec *d, json_object *o, const char *where, uns
         return 1;
 }
 
+static int get_cgevents(struct dec *d, json_object *o, const char *where,
+                        struct sv_cgroup_events *ret)
+{
+        char sub[96];
+        json_object *v;
+        int r = get_object(d, o, where, "cgroup_events", false, &v);
+
+        if (r <= 0)
+                return r;
+        snprintf(sub, sizeof(sub), "%s.cgroup_events", where);
+        if ((r = CHECK_KEYS(d, v, sub, cgevents_keys)) < 0 ||
+            (r = get_bool(d, v, sub, "populated", false, &ret->populated)) < 0 ||
+            (r = get_bool(d, v, sub, "frozen", false, &ret->frozen)) < 0)
+                return r;
+        return 1;
+}
+
 /* "/" or "/a/b": absolute, no empty, "." or ".." components, no trailing slash. */
 static bool path_is_normal(const char *p)
 {
@@ -814,7 +837,8 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
                 int64_t p;
 
                 if (!jp)
-                        return fail(d, where, "parent", "is null, but only groups[0] has no parent");
+                        return fail(d, where, "parent",
+                                    "is null, but only groups[0] has no parent");
                 if (!json_object_is_type(jp, json_type_int))
                         return wrong_type(d, where, "parent", "a group index", jp);
                 p = json_object_get_int64(jp);
@@ -837,7 +861,8 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
                 return r;
         have_given = r > 0;
         if ((r = get_controllers(d, v, where, &g.subtree_control)) < 0 ||
-            (r = get_u64(d, v, where, "memory_current", false, UINT64_MAX, &g.memory_current)) < 0 ||
+            (r = get_u64(d, v, where, "memory_current", false, UINT64_MAX,
+                         &g.memory_current)) < 0 ||
             (r = get_limit(d, v, where, "memory_max", true, &g.memory_max)) < 0 ||
             (r = get_limit(d, v, where, "memory_high", false, &g.memory_high)) < 0 ||
             (r = get_limit(d, v, where, "memory_low", false, &g.memory_low)) < 0 ||
@@ -863,19 +888,8 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
                                 &g.stat)) < 0)
                 return r;
         stat_given = r > 0;
-        {
-                char sub[64];
-                json_object *cg;
-
-                r = get_object(d, v, where, "cgroup_events", false, &cg);
-                if (r < 0)
-                        return r;
-                snprintf(sub, sizeof(sub), "%s.cgroup_events", where);
-                if (r > 0 && ((r = CHECK_KEYS(d, cg, sub, cgevents_keys)) < 0 ||
-                              (r = get_bool(d, cg, sub, "populated", false, &g.cgevents.populated)) < 0 ||
-                              (r = get_bool(d, cg, sub, "frozen", false, &g.cgevents.frozen)) < 0))
-                        return r;
-        }
+        if ((r = get_cgevents(d, v, where, &g.cgevents)) < 0)
+                return r;
         if (!have_given)
                 g.have = (g.memcg ? SV_HAVE_MEMORY | SV_HAVE_EVENTS : 0) |
                          (swap_given ? SV_HAVE_SWAP : 0) | (pressure_given ? SV_HAVE_PRESSURE : 0) |
@@ -1029,6 +1043,14 @@ static void line_column(const char *text, size_t off, size_t *ret_line, size_t *
         *ret_col = off - bol + 1;
 }
 
+static int syntax_error(struct dec *d, const char *text, size_t off, const char *desc)
+{
+        size_t line, col;
+
+        line_column(text, off, &line, &col);
+        return fail(d, "", NULL, "JSON syntax error at line %zu, column %zu: %s", line, col, desc);
+}
+
 static int parse_text(const char *text, size_t len, const char *name, struct sv_snapshot **ret,
                       struct sv_error *err)
 {
@@ -1036,7 +1058,7 @@ static int parse_text(const char *text, size_t len, const char *name, struct sv_
         enum json_tokener_error jerr;
         struct json_tokener *tok;
         json_object *root = NULL;
-        size_t off = 0, end, line, col;
+        size_t off = 0, end;
         int r;
 
         tok = json_tokener_new();
@@ -1063,17 +1085,14 @@ static int parse_text(const char *text, size_t len, const char *name, struct sv_
         if (!root) {
                 if (jerr == json_tokener_success || jerr == json_tokener_continue)
                         jerr = json_tokener_error_parse_eof;
-                line_column(text, end > len ? len : end, &line, &col);
-                return fail(&d, "", NULL, "JSON syntax error at line %zu, column %zu: %s", line, col,
-                            json_tokener_error_desc(jerr));
+                return syntax_error(&d, text, end > len ? len : end,
+                                    json_tokener_error_desc(jerr));
         }
         while (end < len && strchr(" \t\r\n", text[end]))
                 end++;
         if (end < len) {
-                line_column(text, end, &line, &col);
                 json_object_put(root);
-                return fail(&d, "", NULL, "JSON syntax error at line %zu, column %zu: %s", line, col,
-                            "trailing characters after the snapshot");
+                return syntax_error(&d, text, end, "trailing characters after the snapshot");
         }
         r = get_snapshot(&d, root, ret);
         json_object_put(root);

@@ -326,6 +326,10 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
         const char *proc_root = opts && opts->proc_root ? opts->proc_root : "/proc";
         uint64_t page_size = opts && opts->page_size ? opts->page_size
                                                       : (uint64_t)sysconf(_SC_PAGESIZE);
+
+        /* The readers convert kB counters to pages. */
+        if (page_size < 1024 || (page_size & (page_size - 1)))
+                return -EINVAL;
         struct walk w = { .proc_root = proc_root, .cgroup_root = cg_root, .err = err };
         struct sv_snapshot *s;
         struct statfs sfs;
@@ -366,7 +370,7 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
                 uint64_t ino = fstat(dfd, &st) == 0 ? st.st_ino : 0;
                 r = walk_group(&w, dfd, s->domain, -1, ino);
         }
-        if (r == 0 && s->n_groups == 0)
+        if (sv__is_gone(r) || (r == 0 && s->n_groups == 0))
                 r = sv__error(err, ENOENT, cg_root, s->domain + 1, "cgroup vanished");
 out:
         if (dfd >= 0)
