@@ -170,6 +170,12 @@ void sv_oom_result_free(struct sv_oom_result *r)
 
 int sv_oom_select(const struct sv_snapshot *s, int domain, struct sv_oom_result **ret)
 {
+        return sv_oom_select_flags(s, domain, NULL, ret);
+}
+
+int sv_oom_select_flags(const struct sv_snapshot *s, int domain, const bool *extra_flags,
+                        struct sv_oom_result **ret)
+{
         struct sv_oom_result *r;
         int64_t chosen_points = SV_POINTS_UNKILLABLE;
         int chosen = -1;
@@ -214,7 +220,7 @@ int sv_oom_select(const struct sv_snapshot *s, int domain, struct sv_oom_result 
         r->victim_points = chosen_points;
 
         /* oom_kill_process(): the group is looked up before the victim dies. */
-        r->kill_group = sv_oom_group(s, chosen, domain, NULL);
+        r->kill_group = sv_oom_group(s, chosen, domain, extra_flags);
         r->kill_tasks[r->n_kill_tasks++] = chosen;
         if (r->kill_group >= 0) {
                 for (size_t i = 0; i < s->n_tasks; i++) {

@@ -288,6 +288,44 @@ SV_EXPORT int sv_oom_group(const struct sv_snapshot *s, int victim_task, int dom
  * memory css, else its nearest ancestor that has one. */
 SV_EXPORT int sv_snapshot_memcg_of(const struct sv_snapshot *s, int group);
 
+/* Like sv_oom_select(), with @extra_flags (n_groups bools, may be NULL)
+ * OR-ed into memory.oom.group for the group walk (the daemon's OOMGroup=). */
+SV_EXPORT int sv_oom_select_flags(const struct sv_snapshot *s, int domain,
+                                  const bool *extra_flags, struct sv_oom_result **ret);
+
+/* ---- acting (kill.c) -------------------------------------------------- */
+
+/*
+ * sv_kill_cgroup() - write "1" to @path/cgroup.kill (Linux 5.14+): SIGKILL to
+ * every process of the subtree, forks racing with it included. @path is
+ * relative to @root_fd. -ENOENT when the kernel lacks cgroup.kill,
+ * -EOPNOTSUPP in threaded cgroups: the caller falls back to sv_kill_pid().
+ */
+SV_EXPORT int sv_kill_cgroup(int root_fd, const char *path);
+
+/* sv_freeze_cgroup() - cgroup.freeze 1/0 (5.2+), for the fallback kill. */
+SV_EXPORT int sv_freeze_cgroup(int root_fd, const char *path, bool freeze);
+
+/*
+ * sv_pidfd_open_checked() - a pidfd for @pid that is guaranteed to be the
+ * task the snapshot saw: after pidfd_open() the task's starttime is read
+ * again through @proc_dfd and compared with @starttime (0 skips the check).
+ * -ESRCH when it exited or the pid was reused.
+ */
+SV_EXPORT int sv_pidfd_open_checked(int proc_dfd, int pid, uint64_t starttime);
+
+/* sv_pidfd_kill() - pidfd_send_signal(); then, for SIGKILL and when
+ * @mrelease, process_mrelease() (5.15+) so the memory returns now rather
+ * than when the task gets to run its exit path. */
+SV_EXPORT int sv_pidfd_kill(int pidfd, int sig, bool mrelease);
+
+/* sv_mrelease() - process_mrelease() with a short retry on EAGAIN (the
+ * SIGKILL has not been delivered yet); -ENOSYS/-EINVAL on old kernels. */
+SV_EXPORT int sv_mrelease(int pidfd);
+
+/* sv_cgroup_populated() - 1/0 from cgroup.events, or -errno (-ENOENT: gone). */
+SV_EXPORT int sv_cgroup_populated(int root_fd, const char *path);
+
 /* ---- kernel-format text (format.c) ------------------------------------ */
 
 /* "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name" */
