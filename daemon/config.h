@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cgsentryd's configuration: /etc/cgsentry/cgsentry.conf plus conf.d/NAME.conf
+ * drop-ins, INI like systemd units (parsed by inih). Loading is all or
+ * nothing: a config with any bad line is rejected whole, so a reload never
+ * leaves a half-applied rule set.
+ */
+#ifndef CGSENTRY_CONFIG_H
+#define CGSENTRY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CGSENTRY_CONF_DEFAULT "/etc/cgsentry/cgsentry.conf"
+
+/* Default cooldown after a kill: long enough for the group's memory to be
+ * uncharged and for cgroup.events to report it empty, short enough to catch
+ * a respawned runaway quickly. */
+#define CGSENTRY_COOLDOWN_DEFAULT_USEC (10ull * 1000000)
+
+struct cgsentry_pressure {
+        bool enabled;
+        bool full;          /* "full" instead of "some" */
+        uint64_t stall_usec; /* within each window */
+        uint64_t window_usec;
+};
+
+struct cgsentry_rule {
+        char *name;         /* from [Rule NAME] */
+        char *match;        /* glob relative to the cgroup root; '*' within a component, '**' any */
+        bool oom_group;     /* OOMGroup=: each matched group dies whole */
+        bool on_kernel_oom_kill; /* OnKernelOOMKill=group-kill */
+        unsigned tripwire_permyriad; /* Tripwire=90% -> 9000; 0 = off */
+        struct cgsentry_pressure pressure; /* PressureStall= */
+        char *policy;       /* Policy=, NULL = kernel mirror */
+        char **protect;     /* Protect= globs (never killed) */
+        size_t n_protect;
+        bool dry_run;
+        uint64_t cooldown_usec;
+        uint64_t term_grace_usec; /* KillSignal=SIGTERM:5s,SIGKILL; 0 = SIGKILL at once */
+        char *file;         /* where the rule was defined, for messages */
+        unsigned line;
+};
+
+struct cgsentry_config {
+        char *cgroup_root;  /* [Daemon] CgroupRoot=, default /sys/fs/cgroup */
+        char *proc_root;    /* [Daemon] ProcRoot=, default /proc */
+        struct cgsentry_rule *rules;
+        size_t n_rules;
+};
+
+/*
+ * Load @path and, if it exists, the *.conf files of @path's directory's
+ * conf.d/ in lexical order. Every bad line is reported to @errors as
+ * "FILE:LINE: message"; returns -EINVAL if there was any, -errno if a file
+ * could not be read, 0 and *ret on success.
+ */
+int cgsentry_config_load(const char *path, FILE *errors, struct cgsentry_config **ret);
+/* Same, from a string (tests): @name is used in messages. */
+int cgsentry_config_load_string(const char *text, const char *name, FILE *errors,
+                                struct cgsentry_config **ret);
+void cgsentry_config_free(struct cgsentry_config *c);
+
+/* The rule that supervises @path ("a/b", no leading slash), or NULL. The
+ * first matching rule wins, in file order. */
+const struct cgsentry_rule *cgsentry_config_match(const struct cgsentry_config *c,
+                                                  const char *path);
+/* Glob over cgroup paths: '*' '?' '[...]' within one component, '**' spans
+ * any number of components (including none). */
+bool cgsentry_glob_match(const char *pattern, const char *path);
+bool cgsentry_rule_protects(const struct cgsentry_rule *r, const char *path);
+
+/* "10s", "500ms", "2min", "1h", bare numbers are seconds. */
+int cgsentry_parse_duration(const char *s, uint64_t *ret_usec);
+
+#endif

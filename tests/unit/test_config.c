@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cgsentryd's configuration: keys, errors with file:line, drop-ins, globs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int load(const char *text, char **errors, struct cgsentry_config **ret)
+{
+        size_t len;
+        FILE *f = open_memstream(errors, &len);
+        int r = cgsentry_config_load_string(text, "test.conf", f, ret);
+        fclose(f);
+        return r;
+}
+
+static void test_full_rule(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+        const struct cgsentry_rule *r;
+
+        assert_int_equal(load("# comment\n"
+                              "[Daemon]\nCgroupRoot=/tmp/cg\n\n"
+                              "[Rule services]\n"
+                              "Match=system.slice/*.service\n"
+                              "OOMGroup=yes\n"
+                              "OnKernelOOMKill=group-kill\n"
+                              "Tripwire=92.5%\n"
+                              "PressureStall=full 10% 2s\n"
+                              "Policy=kernel\n"
+                              "Protect=system.slice/sshd.service\n"
+                              "Protect=system.slice/systemd-*.service\n"
+                              "DryRun=no\n"
+                              "Cooldown=30s\n"
+                              "KillSignal=SIGTERM:5s,SIGKILL\n",
+                              &errors, &c),
+                         0);
+        assert_string_equal(errors, "");
+        assert_string_equal(c->cgroup_root, "/tmp/cg");
+        assert_int_equal(c->n_rules, 1);
+        r = &c->rules[0];
+        assert_string_equal(r->name, "services");
+        assert_true(r->oom_group);
+        assert_true(r->on_kernel_oom_kill);
+        assert_int_equal(r->tripwire_permyriad, 9250);
+        assert_true(r->pressure.enabled && r->pressure.full);
+        assert_int_equal(r->pressure.window_usec, 2000000);
+        assert_int_equal(r->pressure.stall_usec, 200000);
+        assert_int_equal(r->n_protect, 2);
+        assert_int_equal(r->cooldown_usec, 30000000);
+        assert_int_equal(r->term_grace_usec, 5000000);
+        assert_int_equal(r->line, 5);
+        assert_true(cgsentry_rule_protects(r, "system.slice/systemd-journald.service"));
+        assert_false(cgsentry_rule_protects(r, "system.slice/nginx.service"));
+        cgsentry_config_free(c);
+        free(errors);
+}
+
+static void test_defaults(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(load("[Rule a]\nMatch=work.slice\n", &errors, &c), 0);
+        assert_string_equal(c->cgroup_root, "/sys/fs/cgroup");
+        assert_false(c->rules[0].oom_group);
+        assert_int_equal(c->rules[0].tripwire_permyriad, 0);
+        assert_false(c->rules[0].pressure.enabled);
+        assert_int_equal(c->rules[0].cooldown_usec, CGSENTRY_COOLDOWN_DEFAULT_USEC);
+        assert_int_equal(c->rules[0].term_grace_usec, 0);
+        cgsentry_config_free(c);
+        free(errors);
+}
+
+static void test_every_bad_line_is_reported_with_file_and_line(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(load("[Rule a]\n"                /* 1 */
+                              "Match=/abs\n"              /* 2 */
+                              "Tripwire=120%\n"           /* 3 */
+                              "PressureStall=some 20%\n"  /* 4 */
+                              "Bogus=1\n"                 /* 5 */
+                              "Cooldown=soon\n"           /* 6 */
+                              "[Nope]\nX=1\n"             /* 7, 8 */
+                              "[Rule b]\nOOMGroup=maybe\n", /* 9, 10 */
+                              &errors, &c),
+                         -EINVAL);
+        assert_null(c);
+        assert_non_null(strstr(errors, "test.conf:2: Match=/abs"));
+        assert_non_null(strstr(errors, "test.conf:3: Tripwire=120%"));
+        assert_non_null(strstr(errors, "test.conf:4: PressureStall=some 20%"));
+        assert_non_null(strstr(errors, "test.conf:5: unknown key Bogus="));
+        assert_non_null(strstr(errors, "test.conf:6: Cooldown=soon"));
+        assert_non_null(strstr(errors, "test.conf:8: unknown section [Nope]"));
+        assert_non_null(strstr(errors, "test.conf:10: OOMGroup=maybe"));
+        /* rule a has a bad Match= and rule b none */
+        assert_non_null(strstr(errors, "test.conf:9: [Rule b] has no Match="));
+        free(errors);
+}
+
+static void test_pressure_window_bounds(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(load("[Rule a]\nMatch=x\nPressureStall=some 20% 20s\n", &errors, &c),
+                         -EINVAL);
+        assert_non_null(strstr(errors, "between 500ms and 10s"));
+        free(errors);
+}
+
+static void test_syntax_error_reported(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(load("[Rule a]\nMatch=x\nthis is not ini\n", &errors, &c), -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: syntax error"));
+        free(errors);
+}
+
+static void test_dropins_in_lexical_order_override(void **state)
+{
+        char dir[] = "/tmp/cgsentry-conf-XXXXXX", path[256], *errors = NULL;
+        struct cgsentry_config *c = NULL;
+        size_t len;
+        FILE *f, *e;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/conf.d", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/conf.d/20-late.conf", dir);
+        f = fopen(path, "w");
+        fputs("[Rule a]\nCooldown=3s\n", f);
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/conf.d/10-early.conf", dir);
+        f = fopen(path, "w");
+        fputs("[Rule a]\nCooldown=2s\n[Rule b]\nMatch=b.slice\n", f);
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/conf.d/ignored.txt", dir);
+        f = fopen(path, "w");
+        fputs("garbage\n", f);
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/cgsentry.conf", dir);
+        f = fopen(path, "w");
+        fputs("[Rule a]\nMatch=a.slice\nCooldown=1s\n", f);
+        fclose(f);
+
+        e = open_memstream(&errors, &len);
+        assert_int_equal(cgsentry_config_load(path, e, &c), 0);
+        fclose(e);
+        assert_int_equal(c->n_rules, 2);
+        assert_int_equal(c->rules[0].cooldown_usec, 3000000);
+        assert_string_equal(c->rules[1].match, "b.slice");
+        cgsentry_config_free(c);
+        free(errors);
+        assert_int_equal(system(NULL) != 0, 1);
+        snprintf(path, sizeof(path), "rm -rf %s", dir);
+        assert_int_equal(system(path), 0);
+}
+
+static void test_missing_file(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+        size_t len;
+        FILE *e = open_memstream(&errors, &len);
+
+        assert_int_equal(cgsentry_config_load("/nonexistent/cgsentry.conf", e, &c), -ENOENT);
+        fclose(e);
+        assert_non_null(strstr(errors, "/nonexistent/cgsentry.conf"));
+        free(errors);
+}
+
+static void test_glob(void **state)
+{
+        assert_true(cgsentry_glob_match("system.slice/*.service", "system.slice/nginx.service"));
+        assert_true(cgsentry_glob_match("system.slice/*.service", "/system.slice/nginx.service"));
+        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice/a/b.service"));
+        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice/nginx.socket"));
+        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice"));
+        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice/a"));
+        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice/a/b/c"));
+        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice"));
+        assert_true(cgsentry_glob_match("**/*.scope", "user.slice/user-1000.slice/a.scope"));
+        assert_false(cgsentry_glob_match("**/*.scope", "user.slice/user-1000.slice"));
+        assert_true(cgsentry_glob_match("work.slice/app", "work.slice/app"));
+        assert_false(cgsentry_glob_match("work.slice/app", "work.slice/app/x"));
+}
+
+static void test_durations(void **state)
+{
+        uint64_t u;
+
+        assert_int_equal(cgsentry_parse_duration("10", &u), 0);
+        assert_int_equal(u, 10000000);
+        assert_int_equal(cgsentry_parse_duration("250ms", &u), 0);
+        assert_int_equal(u, 250000);
+        assert_int_equal(cgsentry_parse_duration("2min", &u), 0);
+        assert_int_equal(u, 120000000);
+        assert_int_equal(cgsentry_parse_duration("-1s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration("5 s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration("", &u), -EINVAL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_full_rule),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_every_bad_line_is_reported_with_file_and_line),
+                cmocka_unit_test(test_pressure_window_bounds),
+                cmocka_unit_test(test_syntax_error_reported),
+                cmocka_unit_test(test_dropins_in_lexical_order_override),
+                cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_glob),
+                cmocka_unit_test(test_durations),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
