@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cgsentry/supervise.h"
+#include "log.h"
+#include "parse.h"
+#include "supervisor.h"
+#include "util.h"
+
+/* How often and how long to check cgroup.events after a kill: the kernel
+ * empties a SIGKILLed group within milliseconds unless a task is stuck in
+ * uninterruptible sleep, which is worth a warning after a few seconds. */
+#define CONFIRM_INTERVAL_MSEC 20
+#define CONFIRM_TRIES 250
+
+enum trigger {
+        TRIGGER_TRIPWIRE,
+        TRIGGER_PRESSURE,
+        TRIGGER_KERNEL_OOM_KILL,
+};
+
+static const char *const trigger_names[] = {
+        [TRIGGER_TRIPWIRE] = "tripwire",
+        [TRIGGER_PRESSURE] = "pressure",
+        [TRIGGER_KERNEL_OOM_KILL] = "kernel-oom-kill",
+};
+
+struct group;
+
+/* One watched cgroup directory: discovery of children, and for supervised
+ * groups the memory.events changes kernfs reports on the directory. */
+struct dirwatch {
+        struct supervisor *sv;
+        uv_fs_event_t ev;
+        char *path; /* relative to the cgroup root, "" for the root */
+        struct group *group;
+        struct dirwatch *next, *prev;
+};
+
+struct group {
+        struct supervisor *sv;
+        struct dirwatch *dw;
+        const struct cgsentry_rule *rule;
+        int dfd, events_fd, events_local_fd;
+        struct sv_memory_events last, last_local;
+        int psi_fd;
+        uv_poll_t psi;
+        uv_timer_t timer; /* grace period, then confirming the kill */
+        int open_handles;  /* psi + timer not yet closed */
+        bool high_set;
+        uint64_t orig_high;
+        uint64_t cooldown_until_ms;
+        /* A kill in progress. */
+        char *kill_path;   /* cgroup being emptied, relative */
+        int *pidfds;
+        size_t n_pidfds;
+        bool use_cgroup_kill;
+        unsigned confirm_left;
+        uint64_t kill_started_ms;
+        uint64_t event_ns; /* when the triggering event was read, for latency */
+};
+
+struct supervisor {
+        uv_loop_t *loop;
+        struct supervisor_opts opts;
+        struct cgsentry_config *cfg;
+        int root_fd, proc_fd;
+        struct dirwatch *watches;
+        size_t n_groups, n_watches;
+        uint64_t n_kills;
+        uv_signal_t sighup, sigterm, sigint;
+        uv_timer_t watchdog;
+        bool watchdog_on, stopping;
+};
+
+static void group_close(struct group *g);
+static void notify_status(struct supervisor *sv);
+
+static const char *rel(const char *path)
+{
+        while (*path == '/')
+                path++;
+        return path;
+}
+
+/* ---- the decision and the kill ------------------------------------------ */
+
+/* Tasks cgsentry must never kill: Protect= globs, itself, and (by the
+ * kernel's rules, which sv_oom_* already apply) -1000 and init. Marking them
+ * -1000 in the snapshot makes the mirror skip them as victims and spare them
+ * in group kills, exactly as the kernel spares -1000 tasks. */
+static bool mark_protected(struct sv_snapshot *s, const struct cgsentry_rule *rule)
+{
+        bool any = false;
+        pid_t self = getpid();
+
+        for (size_t i = 0; i < s->n_tasks; i++) {
+                struct sv_task *t = &s->tasks[i];
+                if (t->pid == self || cgsentry_rule_protects(rule, rel(s->groups[t->group].path)))
+                        t->oom_score_adj = SV_OOM_SCORE_ADJ_MIN;
+                if (t->oom_score_adj == SV_OOM_SCORE_ADJ_MIN || t->pid == 1)
+                        any = true;
+        }
+        return any;
+}
+
+static bool group_has_spared(const struct sv_snapshot *s, int group)
+{
+        for (size_t i = 0; i < s->n_tasks; i++) {
+                const struct sv_task *t = &s->tasks[i];
+                if (sv_snapshot_group_is_descendant(s, t->group, group) &&
+                    (t->oom_score_adj == SV_OOM_SCORE_ADJ_MIN || t->pid == 1))
+                        return true;
+        }
+        return false;
+}
+
+static void close_pidfds(struct group *g)
+{
+        for (size_t i = 0; i < g->n_pidfds; i++)
+                if (g->pidfds[i] >= 0)
+                        close(g->pidfds[i]);
+        free(g->pidfds);
+        g->pidfds = NULL;
+        g->n_pidfds = 0;
+}
+
+static void confirm_cb(uv_timer_t *t)
+{
+        struct group *g = t->data;
+        struct cgsentry_log_fields f = { .cgroup = g->kill_path, .message_id = CGSENTRY_MID_KILL };
+        int r = g->use_cgroup_kill || g->kill_path ? sv_cgroup_populated(g->sv->root_fd,
+                                                                         g->kill_path)
+                                                   : 0;
+
+        if (r == 0 || r == -ENOENT) {
+                cgsentry_log(LOG_INFO, &f, "/%s is empty %" PRIu64 " ms after the kill",
+                             g->kill_path, uv_now(g->sv->loop) - g->kill_started_ms);
+        } else if (--g->confirm_left > 0) {
+                return;
+        } else {
+                cgsentry_log(LOG_WARNING, &f,
+                             "/%s still has processes %d ms after SIGKILL (stuck in D state?)",
+                             g->kill_path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
+        }
+        uv_timer_stop(t);
+        free(g->kill_path);
+        g->kill_path = NULL;
+}
+
+static void sigkill_all(struct group *g)
+{
+        struct supervisor *sv = g->sv;
+        uint64_t killed_ns;
+        int r = -ENOENT;
+
+        if (g->use_cgroup_kill) {
+                r = sv_kill_cgroup(sv->root_fd, g->kill_path);
+                if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP)
+                        cgsentry_log(LOG_ERR, &(struct cgsentry_log_fields){ .cgroup = g->kill_path },
+                                     "cannot write /%s/cgroup.kill: %s", g->kill_path, strerror(-r));
+        }
+        killed_ns = uv_hrtime();
+        if (r == 0) {
+                /* Memory back now rather than when each task runs its exit path. */
+                for (size_t i = 0; i < g->n_pidfds; i++)
+                        if (g->pidfds[i] >= 0)
+                                (void)sv_mrelease(g->pidfds[i]);
+        } else {
+                /* Per-process SIGKILL: protected members present, or no cgroup.kill
+                 * (before 5.14; frozen first so nobody forks past us). */
+                bool frozen = g->use_cgroup_kill &&
+                              sv_freeze_cgroup(sv->root_fd, g->kill_path, true) == 0;
+                for (size_t i = 0; i < g->n_pidfds; i++)
+                        if (g->pidfds[i] >= 0)
+                                (void)sv_pidfd_kill(g->pidfds[i], SIGKILL, false);
+                killed_ns = uv_hrtime();
+                if (frozen)
+                        sv_freeze_cgroup(sv->root_fd, g->kill_path, false);
+                for (size_t i = 0; i < g->n_pidfds; i++)
+                        if (g->pidfds[i] >= 0)
+                                (void)sv_mrelease(g->pidfds[i]);
+        }
+        close_pidfds(g);
+        if (g->event_ns)
+                cgsentry_log(LOG_INFO, &(struct cgsentry_log_fields){ .cgroup = g->kill_path },
+                             "SIGKILL sent to /%s %" PRIu64 " us after the event",
+                             g->kill_path, (killed_ns - g->event_ns) / 1000);
+        g->event_ns = 0;
+        g->confirm_left = CONFIRM_TRIES;
+        uv_timer_start(&g->timer, confirm_cb, CONFIRM_INTERVAL_MSEC, CONFIRM_INTERVAL_MSEC);
+}
+
+static void grace_cb(uv_timer_t *t)
+{
+        sigkill_all(t->data);
+}
+
+static char *report_text(const struct sv_snapshot *s, const struct sv_oom_result *res)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return NULL;
+        if (res->victim >= 0) {
+                sv_format_oom_summary(f, s, res);
+                sv_format_killed(f, s, &s->tasks[res->victim]);
+                if (res->kill_group >= 0)
+                        sv_format_oom_group(f, s, res->kill_group);
+                for (size_t i = 0; i < res->n_kill_tasks; i++)
+                        if (res->kill_tasks[i] != res->victim)
+                                sv_format_killed(f, s, &s->tasks[res->kill_tasks[i]]);
+        } else {
+                for (size_t i = 0; i < res->n_kill_tasks; i++)
+                        sv_format_killed(f, s, &s->tasks[res->kill_tasks[i]]);
+        }
+        fclose(f);
+        return text;
+}
+
+/* OnKernelOOMKill=group-kill: the kernel already chose and killed one task;
+ * the rest of the matched group goes, sparing what the kernel spares. */
+static int finish_kernel_kill(const struct sv_snapshot *s, struct sv_oom_result **ret)
+{
+        struct sv_oom_result *r = calloc(1, sizeof(*r));
+
+        if (!r || !(r->kill_tasks = calloc(s->n_tasks ?: 1, sizeof(int)))) {
+                free(r);
+                return -ENOMEM;
+        }
+        r->victim = -1;
+        r->kill_group = 0;
+        for (size_t i = 0; i < s->n_tasks; i++) {
+                const struct sv_task *t = &s->tasks[i];
+                if (t->has_mm && t->pid != 1 && !(t->flags & SV_PF_KTHREAD) &&
+                    t->oom_score_adj != SV_OOM_SCORE_ADJ_MIN)
+                        r->kill_tasks[r->n_kill_tasks++] = (int)i;
+        }
+        *ret = r;
+        return 0;
+}
+
+static int start_kill(struct group *g, const struct sv_snapshot *s,
+                      const struct sv_oom_result *res, uint64_t event_ns)
+{
+        struct supervisor *sv = g->sv;
+        const struct cgsentry_rule *rule = g->rule;
+
+        /* Pin every member with a pidfd before anything dies, so pid reuse
+         * cannot redirect a signal and process_mrelease() has a handle. */
+        g->pidfds = malloc(res->n_kill_tasks * sizeof(int));
+        if (!g->pidfds)
+                return -ENOMEM;
+        g->n_pidfds = res->n_kill_tasks;
+        for (size_t i = 0; i < res->n_kill_tasks; i++) {
+                const struct sv_task *t = &s->tasks[res->kill_tasks[i]];
+                g->pidfds[i] = sv_pidfd_open_checked(sv->proc_fd, t->pid, t->starttime);
+        }
+        g->kill_path = strdup(res->kill_group >= 0 ? rel(s->groups[res->kill_group].path)
+                                                   : rel(s->groups[s->tasks[res->victim].group].path));
+        /* cgroup.kill spares nobody: only when no member must survive. */
+        g->use_cgroup_kill = res->kill_group >= 0 && !group_has_spared(s, res->kill_group);
+        g->kill_started_ms = uv_now(sv->loop);
+        g->event_ns = rule->term_grace_usec ? 0 : event_ns;
+        sv->n_kills++;
+        if (!g->kill_path) {
+                close_pidfds(g);
+                return -ENOMEM;
+        }
+        if (rule->term_grace_usec) {
+                for (size_t i = 0; i < g->n_pidfds; i++)
+                        if (g->pidfds[i] >= 0)
+                                (void)sv_pidfd_kill(g->pidfds[i], SIGTERM, false);
+                uv_timer_start(&g->timer, grace_cb, rule->term_grace_usec / 1000, 0);
+        } else {
+                sigkill_all(g);
+        }
+        notify_status(sv);
+        return 0;
+}
+
+static void act(struct group *g, enum trigger trig, uint64_t event_ns)
+{
+        struct supervisor *sv = g->sv;
+        const struct cgsentry_rule *rule = g->rule;
+        struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
+                                      .proc_root = sv->cfg->proc_root };
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = trigger_names[trig],
+                                         .policy = rule->policy ?: "kernel" };
+        struct sv_oom_result *res = NULL;
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = {};
+        uint64_t now;
+        bool *flags = NULL;
+        char *text;
+        int r;
+
+        /* uv_now() is the loop's cached time, from before this callback. */
+        uv_update_time(sv->loop);
+        now = uv_now(sv->loop);
+        if (now < g->cooldown_until_ms || g->kill_path) {
+                cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill",
+                             trigger_names[trig], g->dw->path);
+                return;
+        }
+        r = sv_snapshot_take(&o, g->dw->path, &s, &err);
+        if (r < 0) {
+                if (!sv__is_gone(r))
+                        cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s",
+                                     trigger_names[trig], g->dw->path, err.path,
+                                     err.what[0] ? err.what : strerror(-r));
+                return;
+        }
+        mark_protected(s, rule);
+        if (trig == TRIGGER_KERNEL_OOM_KILL) {
+                r = finish_kernel_kill(s, &res);
+        } else {
+                flags = calloc(s->n_groups, sizeof(bool));
+                if (flags)
+                        flags[0] = rule->oom_group;
+                r = flags ? sv_oom_select_flags(s, 0, flags, &res) : -ENOMEM;
+        }
+        if (r < 0) {
+                cgsentry_log(LOG_ERR, &f, "%s on /%s: %s", trigger_names[trig], g->dw->path,
+                             strerror(-r));
+                goto out;
+        }
+        if (res->n_kill_tasks == 0) {
+                cgsentry_log(LOG_NOTICE, &f, "%s on /%s: nothing killable",
+                             trigger_names[trig], g->dw->path);
+                goto out;
+        }
+        f.victim_pid = res->victim >= 0 ? s->tasks[res->victim].pid
+                                        : s->tasks[res->kill_tasks[0]].pid;
+        f.message_id = rule->dry_run ? CGSENTRY_MID_DRY_RUN : CGSENTRY_MID_KILL;
+        if (res->kill_group >= 0)
+                f.cgroup = rel(s->groups[res->kill_group].path);
+        g->cooldown_until_ms = now + rule->cooldown_usec / 1000;
+        /* Act first, explain after: the report is for people, the kill is
+         * racing the kernel's OOM killer. */
+        if (!rule->dry_run && start_kill(g, s, res, event_ns) < 0)
+                cgsentry_log(LOG_ERR, &f, "out of memory preparing the kill");
+        cgsentry_log(LOG_WARNING, &f, "%s%s on /%s (rule %s): killing %zu process%s%s%s",
+                     rule->dry_run ? "dry run: " : "", trigger_names[trig], g->dw->path,
+                     rule->name, res->n_kill_tasks, res->n_kill_tasks == 1 ? "" : "es",
+                     res->kill_group >= 0 ? " of " : "",
+                     res->kill_group >= 0 ? s->groups[res->kill_group].path : "");
+        text = report_text(s, res);
+        if (text) {
+                cgsentry_log_lines(LOG_WARNING, &f, text);
+                free(text);
+        }
+        notify_status(sv);
+out:
+        free(flags);
+        sv_oom_result_free(res);
+        sv_snapshot_free(s);
+}
+
+/* ---- per-group event sources --------------------------------------------- */
+
+static int read_events(int fd, struct sv_memory_events *ret)
+{
+        char buf[512];
+        ssize_t n = sv__read_fd(fd, buf, sizeof(buf));
+
+        if (n < 0)
+                return (int)n;
+        return sv_parse_memory_events(buf, (size_t)n, ret);
+}
+
+static void group_check_events(struct group *g, uint64_t event_ns)
+{
+        struct sv_memory_events ev, local = g->last_local;
+        bool oom_kill, high;
+
+        if (read_events(g->events_fd, &ev) < 0)
+                return; /* the group is going away; the directory event follows */
+        if (g->events_local_fd >= 0 && read_events(g->events_local_fd, &local) < 0)
+                return;
+        oom_kill = ev.oom_kill > g->last.oom_kill;
+        /* Our tripwire is this group's own memory.high: the local counter, so a
+         * child hitting its own memory.high does not fire it. */
+        high = g->events_local_fd >= 0 ? local.high > g->last_local.high
+                                       : ev.high > g->last.high;
+        g->last = ev;
+        g->last_local = local;
+        if (oom_kill && g->rule->on_kernel_oom_kill)
+                act(g, TRIGGER_KERNEL_OOM_KILL, event_ns);
+        else if (high && g->high_set)
+                act(g, TRIGGER_TRIPWIRE, event_ns);
+}
+
+static void psi_cb(uv_poll_t *h, int status, int events)
+{
+        struct group *g = h->data;
+
+        if (status < 0 || (events & UV_DISCONNECT)) {
+                /* POLLERR: the cgroup is gone; the directory event cleans up. */
+                uv_poll_stop(h);
+                return;
+        }
+        act(g, TRIGGER_PRESSURE, uv_hrtime());
+}
+
+static int read_limit_at(int dfd, const char *name, uint64_t *ret)
+{
+        char buf[64];
+        ssize_t n = sv__read_at(dfd, name, buf, sizeof(buf));
+        return n < 0 ? (int)n : sv_parse_limit(buf, (size_t)n, ret);
+}
+
+static int write_at(int dfd, const char *name, const char *value, size_t len)
+{
+        int fd = openat(dfd, name, O_WRONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, len) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static void setup_tripwire(struct group *g)
+{
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path };
+        uint64_t max, high;
+        char buf[32];
+        int r;
+
+        if (read_limit_at(g->dfd, "memory.max", &max) < 0 ||
+            read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
+                return;
+        if (max == SV_LIMIT_MAX) {
+                cgsentry_log(LOG_WARNING, &f, "/%s: Tripwire= needs a memory.max; not armed",
+                             g->dw->path);
+                return;
+        }
+        high = max / 10000 * g->rule->tripwire_permyriad +
+               max % 10000 * g->rule->tripwire_permyriad / 10000;
+        if (g->orig_high != SV_LIMIT_MAX && g->orig_high <= high)
+                high = g->orig_high; /* an operator's lower memory.high stays */
+        snprintf(buf, sizeof(buf), "%" PRIu64, high);
+        r = write_at(g->dfd, "memory.high", buf, strlen(buf));
+        if (r < 0) {
+                cgsentry_log(LOG_WARNING, &f, "/%s: cannot set memory.high: %s", g->dw->path,
+                             strerror(-r));
+                return;
+        }
+        g->high_set = true;
+}
+
+static void setup_pressure(struct group *g)
+{
+        const struct cgsentry_pressure *p = &g->rule->pressure;
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path };
+        char trig[64];
+        int n, r;
+
+        g->psi_fd = openat(g->dfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (g->psi_fd < 0) {
+                cgsentry_log(LOG_WARNING, &f, "/%s: PressureStall= unavailable: %m", g->dw->path);
+                return;
+        }
+        /* psi.rst: the trigger string is written with its terminating NUL. */
+        n = snprintf(trig, sizeof(trig), "%s %" PRIu64 " %" PRIu64, p->full ? "full" : "some",
+                     p->stall_usec, p->window_usec);
+        if (write(g->psi_fd, trig, (size_t)n + 1) < 0) {
+                cgsentry_log(LOG_WARNING, &f, "/%s: cannot arm PSI trigger \"%s\": %m",
+                             g->dw->path, trig);
+                close(g->psi_fd);
+                g->psi_fd = -1;
+                return;
+        }
+        r = uv_poll_init(g->sv->loop, &g->psi, g->psi_fd);
+        if (r == 0) {
+                g->psi.data = g;
+                g->open_handles++;
+                uv_poll_start(&g->psi, UV_PRIORITIZED | UV_DISCONNECT, psi_cb);
+        }
+}
+
+static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
+{
+        struct supervisor *sv = dw->sv;
+        struct cgsentry_log_fields f = { .cgroup = dw->path, .message_id = CGSENTRY_MID_SUPERVISE };
+        struct group *g = calloc(1, sizeof(*g));
+
+        if (!g)
+                return NULL;
+        g->sv = sv;
+        g->dw = dw;
+        g->rule = rule;
+        g->psi_fd = g->events_local_fd = -1;
+        g->dfd = openat(sv->root_fd, *dw->path ? dw->path : ".",
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (g->dfd < 0)
+                goto fail;
+        /* Keeping memory.events open also keeps its kernfs inode alive, which
+         * kernfs needs in order to send the change notification at all. */
+        g->events_fd = openat(g->dfd, "memory.events", O_RDONLY | O_CLOEXEC);
+        if (g->events_fd < 0) {
+                if (errno == ENOENT)
+                        cgsentry_log(LOG_WARNING, &f,
+                                     "/%s matches rule %s but has no memory controller "
+                                     "(enable +memory in its parent's cgroup.subtree_control)",
+                                     dw->path, rule->name);
+                goto fail;
+        }
+        g->events_local_fd = openat(g->dfd, "memory.events.local", O_RDONLY | O_CLOEXEC);
+        if (read_events(g->events_fd, &g->last) < 0)
+                goto fail;
+        if (g->events_local_fd >= 0)
+                (void)read_events(g->events_local_fd, &g->last_local);
+        uv_timer_init(sv->loop, &g->timer);
+        g->timer.data = g;
+        g->open_handles++;
+        if (rule->tripwire_permyriad)
+                setup_tripwire(g);
+        if (rule->pressure.enabled)
+                setup_pressure(g);
+        sv->n_groups++;
+        cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s%s%s%s%s%s)", dw->path, rule->name,
+                     g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
+                     rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",
+                     rule->oom_group ? ", whole group" : "", rule->dry_run ? ", dry run" : "");
+        return g;
+fail:
+        if (g->events_local_fd >= 0)
+                close(g->events_local_fd);
+        if (g->events_fd >= 0 && g->dfd >= 0)
+                close(g->events_fd);
+        if (g->dfd >= 0)
+                close(g->dfd);
+        free(g);
+        return NULL;
+}
+
+static void group_handle_closed(uv_handle_t *h)
+{
+        struct group *g = h->data;
+
+        if (--g->open_handles == 0)
+                free(g);
+}
+
+static void group_close(struct group *g)
+{
+        struct supervisor *sv = g->sv;
+
+        /* Give the operator's memory.high back, unless the group is gone. */
+        if (g->high_set) {
+                char buf[32];
+                int n = g->orig_high == SV_LIMIT_MAX
+                                ? snprintf(buf, sizeof(buf), "max")
+                                : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
+                (void)write_at(g->dfd, "memory.high", buf, (size_t)n);
+        }
+        close_pidfds(g);
+        free(g->kill_path);
+        g->kill_path = NULL;
+        close(g->events_fd);
+        if (g->events_local_fd >= 0)
+                close(g->events_local_fd);
+        close(g->dfd);
+        sv->n_groups--;
+        if (g->psi_fd >= 0) {
+                uv_close((uv_handle_t *)&g->psi, group_handle_closed);
+                close(g->psi_fd); /* after uv_close: libuv stopped polling it */
+        }
+        uv_close((uv_handle_t *)&g->timer, group_handle_closed);
+}
+
+/* ---- discovery ------------------------------------------------------------ */
+
+static struct dirwatch *find_watch(struct supervisor *sv, const char *path)
+{
+        for (struct dirwatch *w = sv->watches; w; w = w->next)
+                if (strcmp(w->path, path) == 0)
+                        return w;
+        return NULL;
+}
+
+/* Could a rule match @path or something below it? Then its directory is
+ * watched for new children. */
+static bool could_contain(const char *pattern, const char *path)
+{
+        while (*path) {
+                const char *pe = strchrnul(pattern, '/'), *se = strchrnul(path, '/');
+                char pc[256], sc[256];
+                size_t pl = (size_t)(pe - pattern), sl = (size_t)(se - path);
+
+                if (!*pattern)
+                        return false;
+                if (pl == 2 && pattern[0] == '*' && pattern[1] == '*')
+                        return true;
+                if (pl >= sizeof(pc) || sl >= sizeof(sc))
+                        return false;
+                memcpy(pc, pattern, pl);
+                pc[pl] = '\0';
+                memcpy(sc, path, sl);
+                sc[sl] = '\0';
+                if (!cgsentry_glob_match(pc, sc))
+                        return false;
+                pattern = *pe ? pe + 1 : pe;
+                path = *se ? se + 1 : se;
+        }
+        return *pattern != '\0';
+}
+
+static bool interesting(const struct supervisor *sv, const char *path)
+{
+        for (size_t i = 0; i < sv->cfg->n_rules; i++)
+                if (could_contain(sv->cfg->rules[i].match, path))
+                        return true;
+        return false;
+}
+
+static void watch_tree(struct supervisor *sv, const char *path);
+static void unwatch_tree(struct supervisor *sv, const char *path);
+
+static void dir_cb(uv_fs_event_t *h, const char *name, int events, int status)
+{
+        struct dirwatch *w = h->data;
+        struct supervisor *sv = w->sv;
+        char *child;
+        struct stat st;
+
+        if (status < 0 || !name || sv->stopping)
+                return;
+        if (w->group && (events & UV_CHANGE) &&
+            (strcmp(name, "memory.events") == 0 || strcmp(name, "memory.events.local") == 0)) {
+                group_check_events(w->group, uv_hrtime());
+                return;
+        }
+        if (!(events & UV_RENAME))
+                return;
+        if (asprintf(&child, "%s%s%s", w->path, *w->path ? "/" : "", name) < 0)
+                return;
+        if (fstatat(sv->root_fd, child, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (S_ISDIR(st.st_mode) && !find_watch(sv, child))
+                        watch_tree(sv, child);
+        } else if (errno == ENOENT) {
+                /* A child went away, or (IN_DELETE_SELF) this directory did. */
+                if (find_watch(sv, child))
+                        unwatch_tree(sv, child);
+                else if (*w->path && faccessat(sv->root_fd, w->path, F_OK, 0) < 0)
+                        unwatch_tree(sv, w->path);
+        }
+        free(child);
+        notify_status(sv);
+}
+
+static void watch_closed(uv_handle_t *h)
+{
+        struct dirwatch *w = h->data;
+        free(w->path);
+        free(w);
+}
+
+static void watch_remove(struct supervisor *sv, struct dirwatch *w)
+{
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                sv->watches = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        sv->n_watches--;
+        if (w->group)
+                group_close(w->group);
+        w->group = NULL;
+        uv_close((uv_handle_t *)&w->ev, watch_closed);
+}
+
+static void watch_one(struct supervisor *sv, const char *path)
+{
+        const struct cgsentry_rule *rule = cgsentry_config_match(sv->cfg, path);
+        struct cgsentry_log_fields f = { .cgroup = path };
+        struct dirwatch *w;
+        char *full;
+        int r;
+
+        if (!rule && !interesting(sv, path))
+                return;
+        w = calloc(1, sizeof(*w));
+        if (!w || !(w->path = strdup(path))) {
+                free(w);
+                return;
+        }
+        w->sv = sv;
+        if (asprintf(&full, "%s/%s", sv->cfg->cgroup_root, path) < 0) {
+                free(w->path);
+                free(w);
+                return;
+        }
+        uv_fs_event_init(sv->loop, &w->ev);
+        w->ev.data = w;
+        r = uv_fs_event_start(&w->ev, dir_cb, full, 0);
+        free(full);
+        if (r < 0) {
+                if (r == UV_ENOSPC)
+                        cgsentry_log(LOG_ERR, &f,
+                                     "cannot watch /%s: inotify watch limit reached; raise "
+                                     "fs.inotify.max_user_watches and reload (SIGHUP)", path);
+                else
+                        cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
+                uv_close((uv_handle_t *)&w->ev, watch_closed);
+                return;
+        }
+        w->next = sv->watches;
+        if (w->next)
+                w->next->prev = w;
+        sv->watches = w;
+        sv->n_watches++;
+        if (rule)
+                w->group = group_new(w, rule);
+}
+
+/* Watch @path and, recursively, its subdirectories that rules may match.
+ * The watch is set before reading the directory so no child created in
+ * between is missed. */
+static void watch_tree(struct supervisor *sv, const char *path)
+{
+        DIR *d;
+        struct dirent *de;
+        int fd;
+
+        watch_one(sv, path);
+        if (!find_watch(sv, path))
+                return;
+        fd = openat(sv->root_fd, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                char *child;
+                if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+                        continue;
+                if (asprintf(&child, "%s%s%s", path, *path ? "/" : "", de->d_name) < 0)
+                        break;
+                if (!find_watch(sv, child))
+                        watch_tree(sv, child);
+                free(child);
+        }
+        closedir(d);
+}
+
+static void unwatch_tree(struct supervisor *sv, const char *path)
+{
+        size_t n = strlen(path);
+        struct dirwatch *w = sv->watches, *next;
+
+        for (; w; w = next) {
+                next = w->next;
+                if (strncmp(w->path, path, n) == 0 && (w->path[n] == '\0' || w->path[n] == '/' || n == 0)) {
+                        if (w->group) {
+                                struct cgsentry_log_fields f = { .cgroup = w->path };
+                                cgsentry_log(LOG_INFO, &f, "/%s is gone", w->path);
+                        }
+                        watch_remove(sv, w);
+                }
+        }
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static void notify_status(struct supervisor *sv)
+{
+        sd_notifyf(0, "STATUS=Supervising %zu cgroups (%zu watches), %" PRIu64 " kills",
+                   sv->n_groups, sv->n_watches, sv->n_kills);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+        struct supervisor *sv = h->data;
+
+        if (signum == SIGHUP) {
+                supervisor_reload(sv);
+                return;
+        }
+        cgsentry_log(LOG_INFO, NULL, "%s: exiting", strsignal(signum));
+        sd_notify(0, "STOPPING=1");
+        supervisor_stop(sv);
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+        sd_notify(0, "WATCHDOG=1");
+}
+
+int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *opts,
+                   struct cgsentry_config *cfg, struct supervisor **ret)
+{
+        struct supervisor *sv = calloc(1, sizeof(*sv));
+
+        if (!sv)
+                return -ENOMEM;
+        sv->loop = loop;
+        sv->opts = *opts;
+        sv->cfg = cfg;
+        sv->root_fd = open(cfg->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        sv->proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sv->root_fd < 0 || sv->proc_fd < 0) {
+                int r = -errno;
+                if (sv->root_fd >= 0)
+                        close(sv->root_fd);
+                if (sv->proc_fd >= 0)
+                        close(sv->proc_fd);
+                free(sv);
+                return r;
+        }
+        *ret = sv;
+        return 0;
+}
+
+int supervisor_start(struct supervisor *sv)
+{
+        uint64_t wd_usec;
+
+        uv_signal_init(sv->loop, &sv->sighup);
+        uv_signal_init(sv->loop, &sv->sigterm);
+        uv_signal_init(sv->loop, &sv->sigint);
+        sv->sighup.data = sv->sigterm.data = sv->sigint.data = sv;
+        uv_signal_start(&sv->sighup, on_signal, SIGHUP);
+        uv_signal_start(&sv->sigterm, on_signal, SIGTERM);
+        uv_signal_start(&sv->sigint, on_signal, SIGINT);
+        uv_timer_init(sv->loop, &sv->watchdog);
+        if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+                uv_timer_start(&sv->watchdog, watchdog_cb, wd_usec / 2000, wd_usec / 2000);
+                sv->watchdog_on = true;
+        }
+
+        watch_tree(sv, "");
+        cgsentry_log(LOG_INFO, NULL, "cgsentryd %s: %zu rules, supervising %zu cgroups",
+                     sv_version(), sv->cfg->n_rules, sv->n_groups);
+        if (sv->opts.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                cgsentry_log(LOG_WARNING, NULL, "mlockall: %m (continuing without)");
+        sd_notify(0, "READY=1");
+        notify_status(sv);
+        return 0;
+}
+
+int supervisor_reload(struct supervisor *sv)
+{
+        struct cgsentry_config *cfg = NULL;
+        char *errs = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&errs, &len);
+        int r;
+
+        sd_notify(0, "RELOADING=1");
+        r = cgsentry_config_load(sv->opts.config_path, f, &cfg);
+        if (f)
+                fclose(f);
+        if (r < 0) {
+                struct cgsentry_log_fields lf = { .message_id = CGSENTRY_MID_CONFIG };
+                if (errs)
+                        cgsentry_log_lines(LOG_ERR, &lf, errs);
+                cgsentry_log(LOG_ERR, &lf, "reload of %s failed; keeping the previous "
+                                           "configuration", sv->opts.config_path);
+        } else if (strcmp(cfg->cgroup_root, sv->cfg->cgroup_root) != 0 ||
+                   strcmp(cfg->proc_root, sv->cfg->proc_root) != 0) {
+                cgsentry_log(LOG_ERR, NULL, "CgroupRoot= and ProcRoot= cannot change on reload; "
+                                            "keeping the previous configuration");
+                cgsentry_config_free(cfg);
+                r = -EINVAL;
+        } else {
+                /* Rebuild every watch under the new rules; counters are re-read,
+                 * so nothing fires for events that happened before. */
+                while (sv->watches)
+                        watch_remove(sv, sv->watches);
+                cgsentry_config_free(sv->cfg);
+                sv->cfg = cfg;
+                watch_tree(sv, "");
+                cgsentry_log(LOG_INFO, &(struct cgsentry_log_fields){ .message_id = CGSENTRY_MID_CONFIG },
+                             "reloaded: %zu rules, supervising %zu cgroups", cfg->n_rules,
+                             sv->n_groups);
+        }
+        free(errs);
+        sd_notify(0, "READY=1");
+        notify_status(sv);
+        return r;
+}
+
+void supervisor_stop(struct supervisor *sv)
+{
+        if (sv->stopping)
+                return;
+        sv->stopping = true;
+        while (sv->watches)
+                watch_remove(sv, sv->watches);
+        uv_close((uv_handle_t *)&sv->sighup, NULL);
+        uv_close((uv_handle_t *)&sv->sigterm, NULL);
+        uv_close((uv_handle_t *)&sv->sigint, NULL);
+        uv_close((uv_handle_t *)&sv->watchdog, NULL);
+}
+
+void supervisor_free(struct supervisor *sv)
+{
+        if (!sv)
+                return;
+        close(sv->root_fd);
+        close(sv->proc_fd);
+        cgsentry_config_free(sv->cfg);
+        free(sv);
+}
+
+size_t supervisor_n_groups(const struct supervisor *sv)
+{
+        return sv->n_groups;
+}
