@@ -59,6 +59,7 @@ struct group {
         int open_handles;  /* psi + timer not yet closed */
         bool high_set;
         uint64_t orig_high;
+        uint64_t armed_max; /* memory.max the tripwire was computed from */
         uint64_t cooldown_until_ms;
         /* A kill in progress. */
         char *kill_path;   /* cgroup being emptied, relative */
@@ -217,8 +218,13 @@ static char *report_text(const struct sv_snapshot *s, const struct sv_oom_result
         if (res->victim >= 0) {
                 sv_format_oom_summary(f, s, res);
                 sv_format_killed(f, s, &s->tasks[res->victim]);
-                if (res->kill_group >= 0)
+                /* The kernel's line only when the kernel's flag is what widened the
+                 * kill; an OOMGroup= rule says so in its own words. */
+                if (res->kill_group >= 0 && s->groups[res->kill_group].oom_group)
                         sv_format_oom_group(f, s, res->kill_group);
+                else if (res->kill_group >= 0)
+                        fprintf(f, "Tasks in %s are going to be killed due to OOMGroup=yes\n",
+                                s->groups[res->kill_group].path);
                 for (size_t i = 0; i < res->n_kill_tasks; i++)
                         if (res->kill_tasks[i] != res->victim)
                                 sv_format_killed(f, s, &s->tasks[res->kill_tasks[i]]);
@@ -434,18 +440,39 @@ static int write_at(int dfd, const char *name, const char *value, size_t len)
         return r;
 }
 
-static void setup_tripwire(struct group *g)
+static void restore_high(struct group *g)
+{
+        char buf[32];
+        int n = g->orig_high == SV_LIMIT_MAX ? snprintf(buf, sizeof(buf), "max")
+                                             : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
+        (void)write_at(g->dfd, "memory.high", buf, (size_t)n);
+}
+
+/*
+ * Tripwire=: memory.high at a fraction of memory.max. Re-run whenever
+ * memory.max is written (the directory watch sees the write's IN_MODIFY),
+ * because managers such as systemd create the cgroup first and set its
+ * limits after, and operators change limits at run time.
+ */
+static void arm_tripwire(struct group *g)
 {
         struct cgsentry_log_fields f = { .cgroup = g->dw->path };
-        uint64_t max, high;
+        uint64_t max, high, cur;
         char buf[32];
         int r;
 
-        if (read_limit_at(g->dfd, "memory.max", &max) < 0 ||
-            read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
+        if (read_limit_at(g->dfd, "memory.max", &max) < 0 || max == g->armed_max)
                 return;
+        if (!g->high_set && read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
+                return;
+        g->armed_max = max;
         if (max == SV_LIMIT_MAX) {
-                cgsentry_log(LOG_WARNING, &f, "/%s: Tripwire= needs a memory.max; not armed",
+                /* No limit (yet): nothing to be a fraction of. */
+                if (g->high_set) {
+                        restore_high(g);
+                        g->high_set = false;
+                }
+                cgsentry_log(LOG_DEBUG, &f, "/%s: no memory.max, tripwire waits for one",
                              g->dw->path);
                 return;
         }
@@ -453,6 +480,10 @@ static void setup_tripwire(struct group *g)
                max % 10000 * g->rule->tripwire_permyriad / 10000;
         if (g->orig_high != SV_LIMIT_MAX && g->orig_high <= high)
                 high = g->orig_high; /* an operator's lower memory.high stays */
+        if (read_limit_at(g->dfd, "memory.high", &cur) == 0 && cur == high) {
+                g->high_set = true;
+                return;
+        }
         snprintf(buf, sizeof(buf), "%" PRIu64, high);
         r = write_at(g->dfd, "memory.high", buf, strlen(buf));
         if (r < 0) {
@@ -461,6 +492,9 @@ static void setup_tripwire(struct group *g)
                 return;
         }
         g->high_set = true;
+        cgsentry_log(LOG_INFO, &f, "/%s: tripwire armed at memory.high=%" PRIu64
+                     " (%u.%02u%% of memory.max=%" PRIu64 ")", g->dw->path, high,
+                     g->rule->tripwire_permyriad / 100, g->rule->tripwire_permyriad % 100, max);
 }
 
 static void setup_pressure(struct group *g)
@@ -505,6 +539,7 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         g->dw = dw;
         g->rule = rule;
         g->psi_fd = g->events_local_fd = -1;
+        g->armed_max = 0;
         g->dfd = openat(sv->root_fd, *dw->path ? dw->path : ".",
                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (g->dfd < 0)
@@ -529,7 +564,7 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         g->timer.data = g;
         g->open_handles++;
         if (rule->tripwire_permyriad)
-                setup_tripwire(g);
+                arm_tripwire(g);
         if (rule->pressure.enabled)
                 setup_pressure(g);
         sv->n_groups++;
@@ -562,13 +597,8 @@ static void group_close(struct group *g)
         struct supervisor *sv = g->sv;
 
         /* Give the operator's memory.high back, unless the group is gone. */
-        if (g->high_set) {
-                char buf[32];
-                int n = g->orig_high == SV_LIMIT_MAX
-                                ? snprintf(buf, sizeof(buf), "max")
-                                : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
-                (void)write_at(g->dfd, "memory.high", buf, (size_t)n);
-        }
+        if (g->high_set)
+                restore_high(g);
         close_pidfds(g);
         free(g->kill_path);
         g->kill_path = NULL;
@@ -644,6 +674,11 @@ static void dir_cb(uv_fs_event_t *h, const char *name, int events, int status)
         if (w->group && (events & UV_CHANGE) &&
             (strcmp(name, "memory.events") == 0 || strcmp(name, "memory.events.local") == 0)) {
                 group_check_events(w->group, uv_hrtime());
+                return;
+        }
+        if (w->group && (events & UV_CHANGE) && strcmp(name, "memory.max") == 0) {
+                if (w->group->rule->tripwire_permyriad)
+                        arm_tripwire(w->group);
                 return;
         }
         if (!(events & UV_RENAME))
