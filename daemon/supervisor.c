@@ -45,6 +45,7 @@ struct dirwatch {
         char *path; /* relative to the cgroup root, "" for the root */
         struct group *group;
         struct dirwatch *next, *prev;
+        bool no_inotify; /* watch limit reached: the group polls memory.events */
 };
 
 struct group {
@@ -56,6 +57,8 @@ struct group {
         int psi_fd;
         uv_poll_t psi;
         uv_timer_t timer; /* grace period, then confirming the kill */
+        uv_poll_t events_poll, local_poll; /* only without inotify (ENOSPC) */
+        bool polled;
         int open_handles;  /* psi + timer not yet closed */
         bool high_set;
         uint64_t orig_high;
@@ -82,6 +85,7 @@ struct supervisor {
         uv_signal_t sighup, sigterm, sigint;
         uv_timer_t watchdog;
         bool watchdog_on, stopping;
+        bool enospc_logged;
 };
 
 static void group_close(struct group *g);
@@ -409,6 +413,18 @@ static void group_check_events(struct group *g, uint64_t event_ns)
                 act(g, TRIGGER_TRIPWIRE, event_ns);
 }
 
+/* The fallback without an inotify watch: kernfs files poll POLLPRI on change. */
+static void events_poll_cb(uv_poll_t *h, int status, int events)
+{
+        struct group *g = h->data;
+
+        if (status < 0 || (events & UV_DISCONNECT)) {
+                uv_poll_stop(h);
+                return;
+        }
+        group_check_events(g, uv_hrtime());
+}
+
 static void psi_cb(uv_poll_t *h, int status, int events)
 {
         struct group *g = h->data;
@@ -563,6 +579,20 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         uv_timer_init(sv->loop, &g->timer);
         g->timer.data = g;
         g->open_handles++;
+        if (dw->no_inotify) {
+                g->polled = true;
+                uv_poll_init(sv->loop, &g->events_poll, g->events_fd);
+                g->events_poll.data = g;
+                g->open_handles++;
+                uv_poll_start(&g->events_poll, UV_PRIORITIZED | UV_DISCONNECT, events_poll_cb);
+                if (g->events_local_fd >= 0) {
+                        uv_poll_init(sv->loop, &g->local_poll, g->events_local_fd);
+                        g->local_poll.data = g;
+                        g->open_handles++;
+                        uv_poll_start(&g->local_poll, UV_PRIORITIZED | UV_DISCONNECT,
+                                      events_poll_cb);
+                }
+        }
         if (rule->tripwire_permyriad)
                 arm_tripwire(g);
         if (rule->pressure.enabled)
@@ -602,6 +632,11 @@ static void group_close(struct group *g)
         close_pidfds(g);
         free(g->kill_path);
         g->kill_path = NULL;
+        if (g->polled) {
+                uv_close((uv_handle_t *)&g->events_poll, group_handle_closed);
+                if (g->events_local_fd >= 0)
+                        uv_close((uv_handle_t *)&g->local_poll, group_handle_closed);
+        }
         close(g->events_fd);
         if (g->events_local_fd >= 0)
                 close(g->events_local_fd);
@@ -746,13 +781,22 @@ static void watch_one(struct supervisor *sv, const char *path)
         w->ev.data = w;
         r = uv_fs_event_start(&w->ev, dir_cb, full, 0);
         free(full);
-        if (r < 0) {
-                if (r == UV_ENOSPC)
+        if (r == UV_ENOSPC) {
+                /* Documented fallback: keep walking the tree, and supervise the
+                 * groups found by polling their memory.events for POLLPRI. What
+                 * is lost below such a directory: discovery of cgroups created
+                 * later and the re-arming of Tripwire= when memory.max changes. */
+                if (!sv->enospc_logged)
                         cgsentry_log(LOG_ERR, &f,
-                                     "cannot watch /%s: inotify watch limit reached; raise "
-                                     "fs.inotify.max_user_watches and reload (SIGHUP)", path);
-                else
-                        cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
+                                     "inotify watch limit reached (fs.inotify.max_user_watches) "
+                                     "at /%s: groups from here on are supervised by polling "
+                                     "memory.events, and cgroups created below them are not "
+                                     "discovered until the limit is raised and cgsentryd "
+                                     "reloaded (SIGHUP)", path);
+                sv->enospc_logged = true;
+                w->no_inotify = true;
+        } else if (r < 0) {
+                cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
                 uv_close((uv_handle_t *)&w->ev, watch_closed);
                 return;
         }
@@ -920,6 +964,7 @@ int supervisor_reload(struct supervisor *sv)
                  * so nothing fires for events that happened before. */
                 while (sv->watches)
                         watch_remove(sv, sv->watches);
+                sv->enospc_logged = false;
                 cgsentry_config_free(sv->cfg);
                 sv->cfg = cfg;
                 watch_tree(sv, "");
