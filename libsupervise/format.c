@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cgsentry/supervise.h"
+#include "util.h"
 
 static uint64_t kb_to_pages(const struct sv_snapshot *s, uint64_t kb)
 {
@@ -164,7 +165,10 @@ static json_object *task_ref(const struct sv_snapshot *s, int task, int64_t poin
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "pid", json_object_new_int(t->pid));
-        json_object_object_add(o, "comm", json_object_new_string(t->comm));
+        char comm[SV_COMM_UTF8_SIZE];
+
+        sv__utf8_sanitize(t->comm, comm, sizeof(comm));
+        json_object_object_add(o, "comm", json_object_new_string(comm));
         json_object_object_add(o, "cgroup", json_object_new_string(s->groups[t->group].path));
         json_object_object_add(o, "points", points == SV_POINTS_UNKILLABLE
                                                     ? NULL

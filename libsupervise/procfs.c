@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading the OOM killer's inputs for one task, and system-wide figures, from procfs. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,48 @@ static int read_task_file(int tfd, const char *dir, const char *name, char *buf,
         if (n < 0 && !sv__is_gone((int)n))
                 return sv__error(err, (int)-n, dir, name, NULL);
         return (int)n;
+}
+
+/*
+ * A thread-group leader that exited while other threads live on is a zombie
+ * whose status has no memory lines, yet the kernel's find_lock_task_mm()
+ * finds the mm through any live thread and scores it. Do the same: the
+ * memory counters are per mm, so any live thread's status has them.
+ */
+static void read_live_thread_mm(int tfd, int pid, struct sv_proc_status *st)
+{
+        char buf[SV_PROC_BUF_SIZE], name[sizeof(((struct dirent *)0)->d_name) + 8];
+        struct sv_proc_status ts;
+        struct dirent *de;
+        int dfd;
+        DIR *d;
+
+        dfd = openat(tfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return;
+        d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                ssize_t n;
+                if (de->d_name[0] == '.' || atoi(de->d_name) == pid)
+                        continue;
+                snprintf(name, sizeof(name), "%s/status", de->d_name);
+                n = sv__read_at(dirfd(d), name, buf, sizeof(buf));
+                if (n < 0 || sv_parse_proc_status(buf, (size_t)n, &ts) < 0 || !ts.has_mm)
+                        continue;
+                st->has_mm = true;
+                st->vm_size_kb = ts.vm_size_kb;
+                st->rss_anon_kb = ts.rss_anon_kb;
+                st->rss_file_kb = ts.rss_file_kb;
+                st->rss_shmem_kb = ts.rss_shmem_kb;
+                st->vm_swap_kb = ts.vm_swap_kb;
+                st->vm_pte_kb = ts.vm_pte_kb;
+                break;
+        }
+        closedir(d);
 }
 
 int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_task *ret,
@@ -62,6 +106,9 @@ int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_t
                 goto out;
         }
 
+        if (!st.has_mm && !(ps.flags & SV_PF_KTHREAD))
+                read_live_thread_mm(tfd, pid, &st);
+
         n = read_task_file(tfd, dir, "oom_score_adj", buf, err);
         if (n < 0) {
                 r = n;
@@ -76,7 +123,8 @@ int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_t
 
         t.ppid = st.ppid;
         t.uid = st.uid;
-        /* The kernel prints task->comm; stat has it unescaped, status escapes it. */
+        /* The kernel prints task->comm; stat has it unescaped (status escapes
+         * it). For kernel workqueue threads stat shows more than comm. */
         memcpy(t.comm, ps.comm, sizeof(t.comm));
         t.state = ps.state;
         t.flags = ps.flags;

@@ -42,6 +42,7 @@
  * range". json-c turns integers beyond 64 bits into UINT64_MAX, which is
  * therefore refused as out of range everywhere (limits spell it "max").
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -138,6 +139,7 @@ static const char *const task_keys[] = {
         "pid",         "ppid",        "uid",          "comm",         "state",
         "flags",       "starttime",   "oom_score_adj", "has_mm",      "vm_size_kb",
         "rss_anon_kb", "rss_file_kb", "rss_shmem_kb", "vm_swap_kb",   "vm_pte_kb",
+        "comm_hex",
 };
 
 static const char *const pressure_keys[] = { "some", "full" };
@@ -271,8 +273,21 @@ static json_object *enc_task(struct enc *e, const struct sv_task *t)
         enc_add(e, o, "pid", json_object_new_int(t->pid));
         enc_add(e, o, "ppid", json_object_new_int(t->ppid));
         enc_add(e, o, "uid", json_object_new_uint64(t->uid));
-        enc_add(e, o, "comm",
-                json_object_new_string_len(t->comm, (int)strnlen(t->comm, SV_COMM_LEN - 1)));
+        /* Names are bytes (prctl(PR_SET_NAME) takes anything); JSON is UTF-8.
+         * A name that is not valid UTF-8 is shown with U+FFFD and kept exactly
+         * in comm_hex, which the loader prefers. */
+        if (sv__utf8_valid(t->comm)) {
+                enc_add(e, o, "comm",
+                        json_object_new_string_len(t->comm,
+                                                   (int)strnlen(t->comm, SV_COMM_LEN - 1)));
+        } else {
+                char shown[SV_COMM_UTF8_SIZE], hex[2 * SV_COMM_LEN + 1] = "";
+                sv__utf8_sanitize(t->comm, shown, sizeof(shown));
+                for (size_t i = 0; t->comm[i] && i < SV_COMM_LEN - 1; i++)
+                        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)t->comm[i]);
+                enc_add(e, o, "comm", json_object_new_string(shown));
+                enc_add(e, o, "comm_hex", json_object_new_string(hex));
+        }
         enc_add(e, o, "state", json_object_new_string(state));
         enc_add(e, o, "flags", json_object_new_uint64(t->flags));
         enc_add(e, o, "starttime", json_object_new_uint64(t->starttime));
@@ -766,7 +781,7 @@ static bool path_is_child(const char *parent, const char *child)
 static int get_task(struct dec *d, json_object *v, const char *where, struct sv_task *ret)
 {
         struct sv_task t = { .has_mm = true };
-        const char *comm = NULL, *state = NULL;
+        const char *comm = NULL, *state = NULL, *hex = NULL;
         int r;
 
         if (!json_object_is_type(v, json_type_object))
@@ -775,7 +790,9 @@ static int get_task(struct dec *d, json_object *v, const char *where, struct sv_
             (r = get_int(d, v, where, "pid", true, 1, INT_MAX, &t.pid)) < 0 ||
             (r = get_int(d, v, where, "ppid", false, 0, INT_MAX, &t.ppid)) < 0 ||
             (r = get_u32(d, v, where, "uid", &t.uid)) < 0 ||
-            (r = get_string(d, v, where, "comm", true, SV_COMM_LEN - 1, &comm)) < 0 ||
+            (r = get_string(d, v, where, "comm_hex", false, 2 * (SV_COMM_LEN - 1), &hex)) < 0 ||
+            (r = get_string(d, v, where, "comm", true,
+                            hex ? SV_COMM_UTF8_SIZE - 1 : SV_COMM_LEN - 1, &comm)) < 0 ||
             (r = get_string(d, v, where, "state", false, 1, &state)) < 0 ||
             (r = get_u32(d, v, where, "flags", &t.flags)) < 0 ||
             (r = get_u64(d, v, where, "starttime", false, UINT64_MAX, &t.starttime)) < 0 ||
@@ -789,7 +806,22 @@ static int get_task(struct dec *d, json_object *v, const char *where, struct sv_
                 if (r < 0)
                         return r;
         }
-        strcpy(t.comm, comm);
+        if (hex) {
+                size_t n = strlen(hex);
+                if (n % 2)
+                        return fail(d, where, "comm_hex", "odd number of hex digits");
+                for (size_t i = 0; i < n / 2; i++) {
+                        unsigned byte;
+                        if (sscanf(hex + 2 * i, "%2x", &byte) != 1 || byte == 0 ||
+                            !isxdigit((unsigned char)hex[2 * i]) ||
+                            !isxdigit((unsigned char)hex[2 * i + 1]))
+                                return fail(d, where, "comm_hex", "expected hex digits");
+                        t.comm[i] = (char)byte;
+                }
+                t.comm[n / 2] = '\0';
+        } else {
+                strcpy(t.comm, comm);
+        }
         /* One letter of the kernel's task_state_array[], or "" when unknown. */
         if (state && state[0]) {
                 if (!((state[0] >= 'A' && state[0] <= 'Z') || (state[0] >= 'a' && state[0] <= 'z')))

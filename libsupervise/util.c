@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,4 +125,66 @@ char *sv__path_normalize(const char *path)
                 o--;
         *o = '\0';
         return out;
+}
+
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+        size_t len;
+        uint32_t cp;
+
+        if (s[0] < 0x80)
+                return 1;
+        if ((s[0] & 0xe0) == 0xc0)
+                len = 2, cp = s[0] & 0x1f;
+        else if ((s[0] & 0xf0) == 0xe0)
+                len = 3, cp = s[0] & 0x0f;
+        else if ((s[0] & 0xf8) == 0xf0)
+                len = 4, cp = s[0] & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                return 0;
+        return len;
+}
+
+bool sv__utf8_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        for (size_t i = 0; i < n;) {
+                size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+                if (!l)
+                        return false;
+                i += l;
+        }
+        return true;
+}
+
+void sv__utf8_sanitize(const char *s, char *out, size_t size)
+{
+        size_t n = strlen(s), o = 0;
+
+        for (size_t i = 0; i < n && o + 4 <= size;) {
+                size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+                if (l) {
+                        memcpy(out + o, s + i, l);
+                        o += l;
+                        i += l;
+                } else {
+                        memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+                        o += 3;
+                        i++;
+                }
+        }
+        out[o] = '\0';
 }

@@ -30,6 +30,14 @@ static inline int sv__is_gone(int r)
         return r == -ENOENT || r == -ENODEV || r == -ESRCH;
 }
 
+/* Process names are bytes; JSON wants UTF-8. */
+bool sv__utf8_valid(const char *s);
+/* Copy @s with each invalid byte replaced by U+FFFD; @size >= 4 * strlen + 1
+ * keeps everything. */
+void sv__utf8_sanitize(const char *s, char *out, size_t size);
+/* Room for a sanitized comm: every byte may become three. */
+#define SV_COMM_UTF8_SIZE (3 * SV_COMM_LEN + 1)
+
 /* strdup of "/" + path with duplicate and trailing slashes removed. */
 char *sv__path_normalize(const char *path);
 

@@ -1182,6 +1182,28 @@ static void test_json_load_errors_name_the_file(void **state)
         free(base);
 }
 
+/* prctl(PR_SET_NAME) accepts any bytes; JSON must stay valid UTF-8 and the
+ * round trip exact. */
+static void test_json_comm_that_is_not_utf8(void **state)
+{
+        struct sv_snapshot *s = sv_snapshot_new("/d", 4096), *back = NULL;
+        struct sv_group g = { .memcg = true, .memory_max = SV_LIMIT_MAX, .swap_max = SV_LIMIT_MAX };
+        struct sv_task t = { .pid = 5, .has_mm = true, .comm = "\xffnl\nbin\x01" };
+        struct sv_error err = {};
+        char *text;
+
+        assert_int_equal(sv_snapshot_add_group(s, "/d", -1, &g), 0);
+        assert_int_equal(sv_snapshot_add_task(s, &t), 0);
+        text = to_json_text(s);
+        assert_non_null(strstr(text, "\"comm\": \"\xef\xbf\xbdnl\\nbin\\u0001\""));
+        assert_non_null(strstr(text, "\"comm_hex\": \"ff6e6c0a62696e01\""));
+        assert_int_equal(sv_snapshot_from_json(text, &back, &err), 0);
+        assert_memory_equal(back->tasks[0].comm, t.comm, sizeof(t.comm));
+        free(text);
+        sv_snapshot_free(back);
+        sv_snapshot_free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1215,6 +1237,7 @@ int main(void)
                 cmocka_unit_test(test_json_syntax_errors),
                 cmocka_unit_test(test_json_load),
                 cmocka_unit_test(test_json_load_missing),
+                cmocka_unit_test(test_json_comm_that_is_not_utf8),
                 cmocka_unit_test_setup_teardown(test_json_load_errors_name_the_file,
                                                 setup_basic_copy, teardown_basic_copy),
         };
