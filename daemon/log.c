@@ -11,6 +11,12 @@
 
 static int use_journal = -1;
 static int max_priority = LOG_INFO;
+static const char *ident = "cgsentryd";
+
+void cgsentry_log_set_ident(const char *name)
+{
+        ident = name;
+}
 
 void cgsentry_log_set_max_priority(int priority)
 {
@@ -50,7 +56,7 @@ static void emit(int priority, const struct cgsentry_log_fields *f, const char *
                                 NULL);
                 return;
         }
-        fprintf(stderr, "cgsentryd[%d]: %s%s%s\n", getpid(),
+        fprintf(stderr, "%s[%d]: %s%s%s\n", ident, getpid(),
                 priority <= LOG_WARNING ? names[priority & 7] : "",
                 priority <= LOG_WARNING ? ": " : "", msg);
 }

@@ -26,6 +26,8 @@ struct cgsentry_log_fields {
 };
 
 void cgsentry_log_init(void);
+/* The program name on stderr lines (default cgsentryd). */
+void cgsentry_log_set_ident(const char *name);
 /* Messages less important than @priority are dropped (default LOG_INFO). */
 void cgsentry_log_set_max_priority(int priority);
 void cgsentry_log(int priority, const struct cgsentry_log_fields *f, const char *fmt, ...)

@@ -263,7 +263,7 @@ static int finish_kernel_kill(const struct sv_snapshot *s, struct sv_oom_result 
 }
 
 static int start_kill(struct group *g, const struct sv_snapshot *s,
-                      const struct sv_oom_result *res, uint64_t event_ns)
+                      const struct sv_oom_result *res, enum trigger trig, uint64_t event_ns)
 {
         struct supervisor *sv = g->sv;
         const struct cgsentry_rule *rule = g->rule;
@@ -285,6 +285,9 @@ static int start_kill(struct group *g, const struct sv_snapshot *s,
         g->kill_started_ms = uv_now(sv->loop);
         g->event_ns = rule->term_grace_usec ? 0 : event_ns;
         sv->n_kills++;
+        if (sv->opts.on_kill)
+                sv->opts.on_kill(sv->opts.userdata, trigger_names[trig], g->kill_path,
+                                 res->n_kill_tasks);
         if (!g->kill_path) {
                 close_pidfds(g);
                 return -ENOMEM;
@@ -360,7 +363,7 @@ static void act(struct group *g, enum trigger trig, uint64_t event_ns)
         g->cooldown_until_ms = now + rule->cooldown_usec / 1000;
         /* Act first, explain after: the report is for people, the kill is
          * racing the kernel's OOM killer. */
-        if (!rule->dry_run && start_kill(g, s, res, event_ns) < 0)
+        if (!rule->dry_run && start_kill(g, s, res, trig, event_ns) < 0)
                 cgsentry_log(LOG_ERR, &f, "out of memory preparing the kill");
         cgsentry_log(LOG_WARNING, &f, "%s%s on /%s (rule %s): killing %zu process%s%s%s",
                      rule->dry_run ? "dry run: " : "", trigger_names[trig], g->dw->path,
@@ -861,6 +864,8 @@ static void unwatch_tree(struct supervisor *sv, const char *path)
 
 static void notify_status(struct supervisor *sv)
 {
+        if (sv->opts.embedded)
+                return;
         sd_notifyf(0, "STATUS=Supervising %zu cgroups (%zu watches), %" PRIu64 " kills",
                    sv->n_groups, sv->n_watches, sv->n_kills);
 }
@@ -912,15 +917,17 @@ int supervisor_start(struct supervisor *sv)
 {
         uint64_t wd_usec;
 
-        uv_signal_init(sv->loop, &sv->sighup);
-        uv_signal_init(sv->loop, &sv->sigterm);
-        uv_signal_init(sv->loop, &sv->sigint);
-        sv->sighup.data = sv->sigterm.data = sv->sigint.data = sv;
-        uv_signal_start(&sv->sighup, on_signal, SIGHUP);
-        uv_signal_start(&sv->sigterm, on_signal, SIGTERM);
-        uv_signal_start(&sv->sigint, on_signal, SIGINT);
+        if (!sv->opts.embedded) {
+                uv_signal_init(sv->loop, &sv->sighup);
+                uv_signal_init(sv->loop, &sv->sigterm);
+                uv_signal_init(sv->loop, &sv->sigint);
+                sv->sighup.data = sv->sigterm.data = sv->sigint.data = sv;
+                uv_signal_start(&sv->sighup, on_signal, SIGHUP);
+                uv_signal_start(&sv->sigterm, on_signal, SIGTERM);
+                uv_signal_start(&sv->sigint, on_signal, SIGINT);
+        }
         uv_timer_init(sv->loop, &sv->watchdog);
-        if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
+        if (!sv->opts.embedded && sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000) {
                 uv_timer_start(&sv->watchdog, watchdog_cb, wd_usec / 2000, wd_usec / 2000);
                 sv->watchdog_on = true;
         }
@@ -930,7 +937,8 @@ int supervisor_start(struct supervisor *sv)
                      sv_version(), sv->cfg->n_rules, sv->n_groups);
         if (sv->opts.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
                 cgsentry_log(LOG_WARNING, NULL, "mlockall: %m (continuing without)");
-        sd_notify(0, "READY=1");
+        if (!sv->opts.embedded)
+                sd_notify(0, "READY=1");
         notify_status(sv);
         return 0;
 }
@@ -985,9 +993,11 @@ void supervisor_stop(struct supervisor *sv)
         sv->stopping = true;
         while (sv->watches)
                 watch_remove(sv, sv->watches);
-        uv_close((uv_handle_t *)&sv->sighup, NULL);
-        uv_close((uv_handle_t *)&sv->sigterm, NULL);
-        uv_close((uv_handle_t *)&sv->sigint, NULL);
+        if (!sv->opts.embedded) {
+                uv_close((uv_handle_t *)&sv->sighup, NULL);
+                uv_close((uv_handle_t *)&sv->sigterm, NULL);
+                uv_close((uv_handle_t *)&sv->sigint, NULL);
+        }
         uv_close((uv_handle_t *)&sv->watchdog, NULL);
 }
 

@@ -19,6 +19,13 @@ struct supervisor;
 struct supervisor_opts {
         const char *config_path;
         bool lock_memory; /* mlockall() after start-up */
+        /* Embedded in another program (cgsentry run): no signal handlers, no
+         * sd_notify; the host program owns both. */
+        bool embedded;
+        /* Called after each kill cgsentry started (not in dry runs). */
+        void (*on_kill)(void *userdata, const char *trigger, const char *cgroup,
+                        size_t n_processes);
+        void *userdata;
 };
 
 /* Takes ownership of @cfg. */
