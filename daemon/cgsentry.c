@@ -15,6 +15,7 @@ static void usage(FILE *out)
               "Commands:\n"
               "  explain CGROUP   show which task and group the kernel would kill if CGROUP\n"
               "                   hit its memory limit now, in the kernel's own log format\n"
+              "  policies         list the victim selection policies and their plugins\n"
               "\n"
               "Run 'cgsentry COMMAND --help' for a command's options; see cgsentry(1).\n",
               out);
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "explain") == 0)
                 return cgsentry_cmd_explain(argc - 1, argv + 1);
+        if (strcmp(argv[1], "policies") == 0)
+                return cgsentry_cmd_policies(argc - 1, argv + 1);
 
         fprintf(stderr, "cgsentry: unknown command '%s'; try 'cgsentry --help'\n", argv[1]);
         return CGSENTRY_EXIT_ERROR;

@@ -11,5 +11,6 @@ enum {
 };
 
 int cgsentry_cmd_explain(int argc, char **argv);
+int cgsentry_cmd_policies(int argc, char **argv);
 
 #endif

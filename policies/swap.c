@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * swap: the candidate with the most swap in use (memory.swap.current), then
+ * the most memory; ties to the first in pre-order. When no candidate uses
+ * any swap it chooses nothing: killing to relieve swap that nobody uses
+ * would free nothing this policy is about. No options.
+ */
+#include "common.h"
+
+static int swap_choose(const struct cgsentry_view *v, void *state, struct cgsentry_decision *d)
+{
+        int32_t best = policy_rank_best(v, POLICY_RANK_SWAP, v->candidates, v->n_candidates);
+
+        if (best < 0) {
+                snprintf(d->explanation, d->explanation_size, "no candidate in %s", v->domain);
+                return 0;
+        }
+        if (policy_group_swap(v, (uint32_t)best) == 0) {
+                snprintf(d->explanation, d->explanation_size,
+                         "none of the %" PRIu32 " candidates in %s uses swap", v->n_candidates,
+                         v->domain);
+                return 0;
+        }
+        d->group = best;
+        policy_explain_rank(v, POLICY_RANK_SWAP, v->candidates, v->n_candidates, (uint32_t)best,
+                            d->explanation, d->explanation_size);
+        return 0;
+}
+
+CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
+{
+        static const struct cgsentry_policy policy = {
+                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
+                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
+                .struct_size = sizeof(struct cgsentry_policy),
+                .name = "swap",
+                .version = POLICY_VERSION,
+                .description = "the group using the most swap (memory.swap.current); none if no "
+                               "swap is used",
+                .choose = swap_choose,
+        };
+        return &policy;
+}
