@@ -15,6 +15,8 @@ static void usage(FILE *out)
               "Commands:\n"
               "  explain CGROUP   show which task and group the kernel would kill if CGROUP\n"
               "                   hit its memory limit now, in the kernel's own log format\n"
+              "  run -- CMD...    run CMD in a cgroup of its own with memory limits; if it\n"
+              "                   runs away, the whole tree is killed at once\n"
               "  policies         list the victim selection policies and their plugins\n"
               "\n"
               "Run 'cgsentry COMMAND --help' for a command's options; see cgsentry(1).\n",
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "explain") == 0)
                 return cgsentry_cmd_explain(argc - 1, argv + 1);
+        if (strcmp(argv[1], "run") == 0)
+                return cgsentry_cmd_run(argc - 1, argv + 1);
         if (strcmp(argv[1], "policies") == 0)
                 return cgsentry_cmd_policies(argc - 1, argv + 1);
 

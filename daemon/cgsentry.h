@@ -11,6 +11,7 @@ enum {
 };
 
 int cgsentry_cmd_explain(int argc, char **argv);
+int cgsentry_cmd_run(int argc, char **argv);
 int cgsentry_cmd_policies(int argc, char **argv);
 
 #endif
