@@ -211,10 +211,22 @@ static int rule_key(struct loader *l, struct cgsentry_rule *r, const char *key, 
                         bad(l, "PressureStall=%s: expected \"some|full PERCENT WINDOW\", "
                                "e.g. \"some 20%% 2s\"", v);
         } else if (strcmp(key, "Policy") == 0) {
-                if (!*v)
-                        bad(l, "Policy=: expected a policy name");
-                else if (set_string(&r->policy, v) < 0)
-                        return -ENOMEM;
+                /* "NAME [OPTIONS...]": the options go to the plugin's init(). */
+                size_t n = strcspn(v, " \t");
+                const char *opts = v + n + strspn(v + n, " \t");
+                if (n == 0 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+                        bad(l, "Policy=%s: expected a policy name ([a-z0-9_-]) and options", v);
+                } else {
+                        char *name = strndup(v, n);
+                        if (!name)
+                                return -ENOMEM;
+                        free(r->policy);
+                        r->policy = name;
+                        free(r->policy_options);
+                        r->policy_options = *opts ? strdup(opts) : NULL;
+                        if (*opts && !r->policy_options)
+                                return -ENOMEM;
+                }
         } else if (strcmp(key, "Protect") == 0) {
                 char **p = realloc(r->protect, (r->n_protect + 1) * sizeof(*p));
                 if (!p)
@@ -248,6 +260,8 @@ static int handler(void *user, const char *section, const char *key, const char 
                         return set_string(&l->cfg->cgroup_root, value) == 0;
                 if (strcmp(key, "ProcRoot") == 0)
                         return set_string(&l->cfg->proc_root, value) == 0;
+                if (strcmp(key, "PolicyDir") == 0)
+                        return set_string(&l->cfg->policy_dir, value) == 0;
                 bad(l, "unknown key %s= in [Daemon]", key);
                 return 1;
         }
@@ -450,6 +464,7 @@ void cgsentry_config_free(struct cgsentry_config *c)
                 free(r->name);
                 free(r->match);
                 free(r->policy);
+                free(r->policy_options);
                 for (size_t j = 0; j < r->n_protect; j++)
                         free(r->protect[j]);
                 free(r->protect);
@@ -458,6 +473,7 @@ void cgsentry_config_free(struct cgsentry_config *c)
         free(c->rules);
         free(c->cgroup_root);
         free(c->proc_root);
+        free(c->policy_dir);
         free(c);
 }
 

@@ -34,7 +34,8 @@ struct cgsentry_rule {
         bool on_kernel_oom_kill; /* OnKernelOOMKill=group-kill */
         unsigned tripwire_permyriad; /* Tripwire=90% -> 9000; 0 = off */
         struct cgsentry_pressure pressure; /* PressureStall= */
-        char *policy;       /* Policy=, NULL = kernel mirror */
+        char *policy;       /* Policy=NAME, NULL = the kernel mirror */
+        char *policy_options; /* the rest of the Policy= line ("window=10s"), or NULL */
         char **protect;     /* Protect= globs (never killed) */
         size_t n_protect;
         bool dry_run;
@@ -47,6 +48,7 @@ struct cgsentry_rule {
 struct cgsentry_config {
         char *cgroup_root;  /* [Daemon] CgroupRoot=, default /sys/fs/cgroup */
         char *proc_root;    /* [Daemon] ProcRoot=, default /proc */
+        char *policy_dir;   /* [Daemon] PolicyDir=, NULL = <libdir>/cgsentry/policies */
         struct cgsentry_rule *rules;
         size_t n_rules;
 };

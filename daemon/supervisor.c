@@ -14,6 +14,7 @@
 #include "cgsentry/supervise.h"
 #include "log.h"
 #include "parse.h"
+#include "policy-host.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -72,6 +73,7 @@ struct group {
         unsigned confirm_left;
         uint64_t kill_started_ms;
         uint64_t event_ns; /* when the triggering event was read, for latency */
+        struct sv_policy_instance *policy; /* Policy= other than the kernel mirror */
 };
 
 struct supervisor {
@@ -82,6 +84,7 @@ struct supervisor {
         struct dirwatch *watches;
         size_t n_groups, n_watches;
         uint64_t n_kills;
+        struct sv_policy_registry *policies;
         uv_signal_t sighup, sigterm, sigint;
         uv_timer_t watchdog;
         bool watchdog_on, stopping;
@@ -304,6 +307,71 @@ static int start_kill(struct group *g, const struct sv_snapshot *s,
         return 0;
 }
 
+static int cmp_task_pid(const void *a, const void *b, void *arg)
+{
+        const struct sv_snapshot *s = arg;
+        int x = s->tasks[*(const int *)a].pid, y = s->tasks[*(const int *)b].pid;
+        return x < y ? -1 : x > y;
+}
+
+/*
+ * Policy=: the plugin names a group (and maybe a task). That group is widened
+ * like mem_cgroup_get_oom_group() (memory.oom.group or OOMGroup= up to the
+ * matched cgroup) and killed whole, sparing what the kernel spares.
+ */
+static int policy_select(struct group *g, const struct sv_snapshot *s, const bool *flags,
+                         struct sv_oom_result **ret, char *why, size_t why_size)
+{
+        struct sv_policy_view_opts vo = { .now_usec = uv_hrtime() / 1000,
+                                          .cgroup_root = g->sv->cfg->cgroup_root,
+                                          .extra_oom_group = flags };
+        struct sv_policy_decision d;
+        struct sv_policy_view *v = NULL;
+        struct sv_oom_result *res;
+        struct sv_error err = {};
+        int r, kg;
+
+        r = sv_policy_view_new(s, 0, &vo, &v);
+        if (r < 0)
+                return r;
+        r = sv_policy_choose(g->policy, v, &d, &err);
+        sv_policy_view_free(v);
+        if (r < 0) {
+                snprintf(why, why_size, "%s: %s", err.path, err.what);
+                return r;
+        }
+        snprintf(why, why_size, "%s", d.explanation);
+        res = calloc(1, sizeof(*res));
+        if (!res || !(res->kill_tasks = calloc(s->n_tasks ?: 1, sizeof(int)))) {
+                free(res);
+                return -ENOMEM;
+        }
+        res->victim = d.task;
+        res->kill_group = -1;
+        if (d.group >= 0) {
+                kg = d.group;
+                for (int x = d.group; x >= 0; x = s->groups[x].parent) {
+                        if (s->groups[x].oom_group || flags[x])
+                                kg = x;
+                        if (x == 0)
+                                break;
+                }
+                res->kill_group = kg;
+                for (size_t i = 0; i < s->n_tasks; i++) {
+                        const struct sv_task *t = &s->tasks[i];
+                        if (sv_snapshot_group_is_descendant(s, t->group, kg) && t->has_mm &&
+                            t->pid != 1 && !(t->flags & SV_PF_KTHREAD) &&
+                            t->oom_score_adj != SV_OOM_SCORE_ADJ_MIN)
+                                res->kill_tasks[res->n_kill_tasks++] = (int)i;
+                }
+                qsort_r(res->kill_tasks, res->n_kill_tasks, sizeof(int), cmp_task_pid, (void *)s);
+        }
+        if (res->victim >= 0 && res->n_kill_tasks == 0)
+                res->victim = -1;
+        *ret = res;
+        return 0;
+}
+
 static void act(struct group *g, enum trigger trig, uint64_t event_ns)
 {
         struct supervisor *sv = g->sv;
@@ -340,10 +408,23 @@ static void act(struct group *g, enum trigger trig, uint64_t event_ns)
         if (trig == TRIGGER_KERNEL_OOM_KILL) {
                 r = finish_kernel_kill(s, &res);
         } else {
+                char why[SV_POLICY_EXPLANATION_SIZE + 600] = "";
                 flags = calloc(s->n_groups, sizeof(bool));
                 if (flags)
                         flags[0] = rule->oom_group;
-                r = flags ? sv_oom_select_flags(s, 0, flags, &res) : -ENOMEM;
+                r = flags ? 0 : -ENOMEM;
+                if (r == 0 && g->policy) {
+                        r = policy_select(g, s, flags, &res, why, sizeof(why));
+                        if (r < 0) {
+                                cgsentry_log(LOG_ERR, &f, "policy %s failed (%s); using the "
+                                             "kernel's choice", rule->policy, why);
+                                r = 0;
+                        } else if (why[0]) {
+                                cgsentry_log(LOG_NOTICE, &f, "policy %s: %s", rule->policy, why);
+                        }
+                }
+                if (r == 0 && !res)
+                        r = sv_oom_select_flags(s, 0, flags, &res);
         }
         if (r < 0) {
                 cgsentry_log(LOG_ERR, &f, "%s on /%s: %s", trigger_names[trig], g->dw->path,
@@ -546,6 +627,38 @@ static void setup_pressure(struct group *g)
         }
 }
 
+/* The rule's policy for one group (each group has its own plugin state, e.g.
+ * growth samples); NULL, with the reason logged, means the kernel mirror. */
+static struct sv_policy_instance *policy_instance(struct supervisor *sv,
+                                                  const struct cgsentry_rule *rule,
+                                                  const char *path)
+{
+        struct cgsentry_log_fields f = { .cgroup = path, .policy = rule->policy };
+        struct sv_policy_instance *inst = NULL;
+        const struct sv_policy *p;
+        struct sv_error err = {};
+        int r;
+
+        if (!sv->policies) {
+                r = sv_policy_registry_new(sv->cfg->policy_dir, &sv->policies);
+                if (r < 0) {
+                        cgsentry_log(LOG_ERR, &f, "cannot set up policies: %s", strerror(-r));
+                        return NULL;
+                }
+        }
+        r = sv_policy_registry_get(sv->policies, rule->policy, &p, &err);
+        if (r == 0)
+                r = sv_policy_instance_new(p, rule->policy_options, &inst, &err);
+        if (r < 0) {
+                cgsentry_log(LOG_ERR, &f, "rule %s: policy %s cannot be used: %s%s%s; using "
+                             "the kernel's choice for /%s", rule->name, rule->policy, err.path,
+                             err.path[0] ? ": " : "", err.what[0] ? err.what : strerror(-r),
+                             path);
+                return NULL;
+        }
+        return inst;
+}
+
 static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
 {
         struct supervisor *sv = dw->sv;
@@ -582,6 +695,8 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         uv_timer_init(sv->loop, &g->timer);
         g->timer.data = g;
         g->open_handles++;
+        if (rule->policy && strcmp(rule->policy, SV_POLICY_DEFAULT) != 0)
+                g->policy = policy_instance(sv, rule, dw->path);
         if (dw->no_inotify) {
                 g->polled = true;
                 uv_poll_init(sv->loop, &g->events_poll, g->events_fd);
@@ -635,6 +750,8 @@ static void group_close(struct group *g)
         close_pidfds(g);
         free(g->kill_path);
         g->kill_path = NULL;
+        sv_policy_instance_free(g->policy);
+        g->policy = NULL;
         if (g->polled) {
                 uv_close((uv_handle_t *)&g->events_poll, group_handle_closed);
                 if (g->events_local_fd >= 0)
@@ -973,6 +1090,9 @@ int supervisor_reload(struct supervisor *sv)
                 while (sv->watches)
                         watch_remove(sv, sv->watches);
                 sv->enospc_logged = false;
+                /* Plugins are reloaded too: a new file takes effect on SIGHUP. */
+                sv_policy_registry_free(sv->policies);
+                sv->policies = NULL;
                 cgsentry_config_free(sv->cfg);
                 sv->cfg = cfg;
                 watch_tree(sv, "");
@@ -1007,6 +1127,7 @@ void supervisor_free(struct supervisor *sv)
                 return;
         close(sv->root_fd);
         close(sv->proc_fd);
+        sv_policy_registry_free(sv->policies);
         cgsentry_config_free(sv->cfg);
         free(sv);
 }
