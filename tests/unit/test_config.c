@@ -67,6 +67,25 @@ static void test_full_rule(void **state)
         free(errors);
 }
 
+static void test_policy_name_and_options(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        assert_int_equal(load("[Daemon]\nPolicyDir=/opt/p\n[Rule a]\nMatch=x\n"
+                              "Policy=growth window=10s  min=1M\n",
+                              &errors, &c),
+                         0);
+        assert_string_equal(c->policy_dir, "/opt/p");
+        assert_string_equal(c->rules[0].policy, "growth");
+        assert_string_equal(c->rules[0].policy_options, "window=10s  min=1M");
+        cgsentry_config_free(c);
+        free(errors);
+        assert_int_equal(load("[Rule a]\nMatch=x\nPolicy=../evil\n", &errors, &c), -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: Policy=../evil"));
+        free(errors);
+}
+
 static void test_defaults(void **state)
 {
         struct cgsentry_config *c = NULL;
@@ -221,6 +240,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_full_rule),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_policy_name_and_options),
                 cmocka_unit_test(test_every_bad_line_is_reported_with_file_and_line),
                 cmocka_unit_test(test_pressure_window_bounds),
                 cmocka_unit_test(test_syntax_error_reported),
