@@ -177,3 +177,18 @@ void policy_explain_rank(const struct cgsentry_view *v, enum policy_rank rank,
                          "; tied with %" PRIu32 " other%s, the first in pre-order wins", ties,
                          ties == 1 ? "" : "s");
 }
+
+int32_t policy_choose_ranked(const struct cgsentry_view *v, enum policy_rank rank,
+                             struct cgsentry_decision *d)
+{
+        int32_t best = policy_rank_best(v, rank, v->candidates, v->n_candidates);
+
+        if (best < 0) {
+                snprintf(d->explanation, d->explanation_size, "no candidate in %s", v->domain);
+                return -1;
+        }
+        d->group = best;
+        policy_explain_rank(v, rank, v->candidates, v->n_candidates, (uint32_t)best,
+                            d->explanation, d->explanation_size);
+        return best;
+}

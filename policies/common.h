@@ -65,4 +65,10 @@ const char *policy_format_bytes(uint64_t bytes, char *buf, size_t size);
 void policy_explain_rank(const struct cgsentry_view *v, enum policy_rank rank,
                          const uint32_t *cands, uint32_t n, uint32_t best, char *buf, size_t size);
 
+/* The whole choose() of a ranking policy: the best candidate by @rank into
+ * @d with its explanation, or "no candidate". Returns the chosen view group
+ * index or -1; the caller may veto it (swap does when nobody swaps). */
+int32_t policy_choose_ranked(const struct cgsentry_view *v, enum policy_rank rank,
+                             struct cgsentry_decision *d);
+
 #endif

@@ -7,15 +7,7 @@
 
 static int largest_choose(const struct cgsentry_view *v, void *state, struct cgsentry_decision *d)
 {
-        int32_t best = policy_rank_best(v, POLICY_RANK_LARGEST, v->candidates, v->n_candidates);
-
-        if (best < 0) {
-                snprintf(d->explanation, d->explanation_size, "no candidate in %s", v->domain);
-                return 0;
-        }
-        d->group = best;
-        policy_explain_rank(v, POLICY_RANK_LARGEST, v->candidates, v->n_candidates, (uint32_t)best,
-                            d->explanation, d->explanation_size);
+        policy_choose_ranked(v, POLICY_RANK_LARGEST, d);
         return 0;
 }
 

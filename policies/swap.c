@@ -9,21 +9,14 @@
 
 static int swap_choose(const struct cgsentry_view *v, void *state, struct cgsentry_decision *d)
 {
-        int32_t best = policy_rank_best(v, POLICY_RANK_SWAP, v->candidates, v->n_candidates);
+        int32_t best = policy_choose_ranked(v, POLICY_RANK_SWAP, d);
 
-        if (best < 0) {
-                snprintf(d->explanation, d->explanation_size, "no candidate in %s", v->domain);
-                return 0;
-        }
-        if (policy_group_swap(v, (uint32_t)best) == 0) {
+        if (best >= 0 && policy_group_swap(v, (uint32_t)best) == 0) {
+                d->group = -1;
                 snprintf(d->explanation, d->explanation_size,
                          "none of the %" PRIu32 " candidates in %s uses swap", v->n_candidates,
                          v->domain);
-                return 0;
         }
-        d->group = best;
-        policy_explain_rank(v, POLICY_RANK_SWAP, v->candidates, v->n_candidates, (uint32_t)best,
-                            d->explanation, d->explanation_size);
         return 0;
 }
 
