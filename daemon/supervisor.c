@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -46,6 +48,7 @@ struct dirwatch {
         char *path; /* relative to the cgroup root, "" for the root */
         struct group *group;
         struct dirwatch *next, *prev;
+        ino_t ino; /* of the directory watched: a re-created cgroup has another */
         bool no_inotify; /* watch limit reached: the group polls memory.events */
 };
 
@@ -72,6 +75,7 @@ struct group {
         bool use_cgroup_kill;
         unsigned confirm_left;
         uint64_t kill_started_ms;
+        bool grace_pending; /* SIGTERM sent, SIGKILL not yet */
         uint64_t event_ns; /* when the triggering event was read, for latency */
         struct sv_policy_instance *policy; /* Policy= other than the kernel mirror */
 };
@@ -143,17 +147,37 @@ static void close_pidfds(struct group *g)
         g->n_pidfds = 0;
 }
 
+/* Killed processes that have not exited yet: a pidfd polls readable once
+ * its process has exited. */
+static int n_killed_alive(const struct group *g)
+{
+        int n = 0;
+
+        for (size_t i = 0; i < g->n_pidfds; i++) {
+                struct pollfd p = { .fd = g->pidfds[i], .events = POLLIN };
+                if (g->pidfds[i] >= 0 && poll(&p, 1, 0) == 0)
+                        n++;
+        }
+        return n;
+}
+
 static void confirm_cb(uv_timer_t *t)
 {
         struct group *g = t->data;
         struct cgsentry_log_fields f = { .cgroup = g->kill_path, .message_id = CGSENTRY_MID_KILL };
-        int r = g->use_cgroup_kill || g->kill_path ? sv_cgroup_populated(g->sv->root_fd,
-                                                                         g->kill_path)
-                                                   : 0;
+        /* cgroup.kill empties the cgroup; a per-process kill spared someone
+         * (Protect=, -1000) or could not use cgroup.kill: wait for the
+         * processes it signalled, not for an empty cgroup. */
+        int r = g->use_cgroup_kill ? sv_cgroup_populated(g->sv->root_fd, g->kill_path)
+                                   : n_killed_alive(g);
 
-        if (r == 0 || r == -ENOENT) {
+        if ((r == 0 || r == -ENOENT) && g->use_cgroup_kill) {
                 cgsentry_log(LOG_INFO, &f, "/%s is empty %" PRIu64 " ms after the kill",
                              g->kill_path, uv_now(g->sv->loop) - g->kill_started_ms);
+        } else if (r == 0) {
+                cgsentry_log(LOG_INFO, &f, "the %zu killed processes of /%s are gone %" PRIu64
+                             " ms after the kill", g->n_pidfds, g->kill_path,
+                             uv_now(g->sv->loop) - g->kill_started_ms);
         } else if (--g->confirm_left > 0) {
                 return;
         } else {
@@ -162,6 +186,7 @@ static void confirm_cb(uv_timer_t *t)
                              g->kill_path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
         }
         uv_timer_stop(t);
+        close_pidfds(g);
         free(g->kill_path);
         g->kill_path = NULL;
 }
@@ -199,7 +224,10 @@ static void sigkill_all(struct group *g)
                         if (g->pidfds[i] >= 0)
                                 (void)sv_mrelease(g->pidfds[i]);
         }
-        close_pidfds(g);
+        g->grace_pending = false;
+        /* A per-process kill is confirmed through its pidfds (confirm_cb). */
+        if (r == 0)
+                close_pidfds(g);
         if (g->event_ns)
                 cgsentry_log(LOG_INFO, &(struct cgsentry_log_fields){ .cgroup = g->kill_path },
                              "SIGKILL sent to /%s %" PRIu64 " us after the event",
@@ -299,6 +327,7 @@ static int start_kill(struct group *g, const struct sv_snapshot *s,
                 for (size_t i = 0; i < g->n_pidfds; i++)
                         if (g->pidfds[i] >= 0)
                                 (void)sv_pidfd_kill(g->pidfds[i], SIGTERM, false);
+                g->grace_pending = true;
                 uv_timer_start(&g->timer, grace_cb, rule->term_grace_usec / 1000, 0);
         } else {
                 sigkill_all(g);
@@ -540,12 +569,28 @@ static int write_at(int dfd, const char *name, const char *value, size_t len)
         return r;
 }
 
+/* The operator's memory.high, kept on the cgroup itself while a tripwire
+ * replaces it, so that a daemon restarted after a crash gives back that
+ * value rather than the tripwire it finds in memory.high. */
+#define ORIG_HIGH_XATTR "trusted.cgsentry.memory_high"
+
 static void restore_high(struct group *g)
 {
         char buf[32];
         int n = g->orig_high == SV_LIMIT_MAX ? snprintf(buf, sizeof(buf), "max")
                                              : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
-        (void)write_at(g->dfd, "memory.high", buf, (size_t)n);
+        if (write_at(g->dfd, "memory.high", buf, (size_t)n) == 0)
+                (void)fremovexattr(g->dfd, ORIG_HIGH_XATTR);
+}
+
+static void read_orig_high(struct group *g)
+{
+        char buf[32];
+        ssize_t n = fgetxattr(g->dfd, ORIG_HIGH_XATTR, buf, sizeof(buf) - 1);
+        uint64_t v;
+
+        if (n > 0 && sv_parse_limit(buf, (size_t)n, &v) == 0)
+                g->orig_high = v;
 }
 
 /*
@@ -563,8 +608,11 @@ static void arm_tripwire(struct group *g)
 
         if (read_limit_at(g->dfd, "memory.max", &max) < 0 || max == g->armed_max)
                 return;
-        if (!g->high_set && read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
-                return;
+        if (!g->high_set) {
+                if (read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
+                        return;
+                read_orig_high(g); /* a previous daemon's record wins */
+        }
         g->armed_max = max;
         if (max == SV_LIMIT_MAX) {
                 /* No limit (yet): nothing to be a fraction of. */
@@ -578,8 +626,18 @@ static void arm_tripwire(struct group *g)
         }
         high = max / 10000 * g->rule->tripwire_permyriad +
                max % 10000 * g->rule->tripwire_permyriad / 10000;
+        /* The kernel keeps limits in pages; so do we, so that re-arming can
+         * tell an unchanged memory.high from one somebody else wrote. */
+        high -= high % (uint64_t)sysconf(_SC_PAGESIZE);
         if (g->orig_high != SV_LIMIT_MAX && g->orig_high <= high)
                 high = g->orig_high; /* an operator's lower memory.high stays */
+        /* Best effort: trusted.* xattrs on cgroupfs need CAP_SYS_ADMIN. */
+        if (!g->high_set) {
+                int len = g->orig_high == SV_LIMIT_MAX
+                                  ? snprintf(buf, sizeof(buf), "max")
+                                  : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
+                (void)fsetxattr(g->dfd, ORIG_HIGH_XATTR, buf, (size_t)len, 0);
+        }
         if (read_limit_at(g->dfd, "memory.high", &cur) == 0 && cur == high) {
                 g->high_set = true;
                 return;
@@ -744,6 +802,12 @@ static void group_close(struct group *g)
 {
         struct supervisor *sv = g->sv;
 
+        /* The decision stands when its group's watch is rebuilt (reload) or
+         * the daemon stops: the SIGKILL of a grace period is sent now
+         * rather than never. */
+        if (g->grace_pending)
+                sigkill_all(g);
+
         /* Give the operator's memory.high back, unless the group is gone. */
         if (g->high_set)
                 restore_high(g);
@@ -841,7 +905,14 @@ static void dir_cb(uv_fs_event_t *h, const char *name, int events, int status)
         if (asprintf(&child, "%s%s%s", w->path, *w->path ? "/" : "", name) < 0)
                 return;
         if (fstatat(sv->root_fd, child, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                if (S_ISDIR(st.st_mode) && !find_watch(sv, child))
+                struct dirwatch *old = S_ISDIR(st.st_mode) ? find_watch(sv, child) : NULL;
+                /* Removed and created again (a service restart) before we
+                 * handled the removal: what we hold is the old cgroup's. */
+                if (old && old->ino != st.st_ino) {
+                        unwatch_tree(sv, child);
+                        old = NULL;
+                }
+                if (S_ISDIR(st.st_mode) && !old)
                         watch_tree(sv, child);
         } else if (errno == ENOENT) {
                 /* A child went away, or (IN_DELETE_SELF) this directory did. */
@@ -881,17 +952,21 @@ static void watch_one(struct supervisor *sv, const char *path)
         const struct cgsentry_rule *rule = cgsentry_config_match(sv->cfg, path);
         struct cgsentry_log_fields f = { .cgroup = path };
         struct dirwatch *w;
+        struct stat st;
         char *full;
         int r;
 
         if (!rule && !interesting(sv, path))
                 return;
+        if (fstatat(sv->root_fd, *path ? path : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return; /* gone already */
         w = calloc(1, sizeof(*w));
         if (!w || !(w->path = strdup(path))) {
                 free(w);
                 return;
         }
         w->sv = sv;
+        w->ino = st.st_ino;
         if (asprintf(&full, "%s/%s", sv->cfg->cgroup_root, path) < 0) {
                 free(w->path);
                 free(w);
@@ -916,7 +991,8 @@ static void watch_one(struct supervisor *sv, const char *path)
                 sv->enospc_logged = true;
                 w->no_inotify = true;
         } else if (r < 0) {
-                cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
+                if (r != UV_ENOENT) /* gone before we looked: not an error */
+                        cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
                 uv_close((uv_handle_t *)&w->ev, watch_closed);
                 return;
         }
