@@ -774,10 +774,18 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         if (rule->pressure.enabled)
                 setup_pressure(g);
         sv->n_groups++;
-        cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s%s%s%s%s%s)", dw->path, rule->name,
-                     g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
-                     rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",
-                     rule->oom_group ? ", whole group" : "", rule->dry_run ? ", dry run" : "");
+        {
+                struct sv_policy_info pi = { .name = SV_POLICY_DEFAULT, .version = "builtin" };
+                if (g->policy)
+                        sv_policy_get_info(sv_policy_instance_policy(g->policy), &pi);
+                cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s)",
+                             dw->path, rule->name, pi.name, pi.version,
+                             pi.path ? " from " : "", pi.path ? pi.path : "",
+                             g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
+                             rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",
+                             rule->oom_group ? ", whole group" : "",
+                             rule->dry_run ? ", dry run" : "");
+        }
         return g;
 fail:
         if (g->events_local_fd >= 0)

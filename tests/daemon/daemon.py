@@ -543,7 +543,7 @@ Cooldown=2s
     d = Daemon(a.daemon, "oomkill", conf, a.out)
     try:
         mkcg(g, max=64 * MiB)
-        R.check(d.ready() and d.wait_log(r"supervising /work\.slice/svc \(rule kernel, "
+        R.check(d.ready() and d.wait_log(r"supervising /work\.slice/svc \(rule kernel, policy kernel builtin, "
                                          r"kernel-oom-kill, whole group\)", T_READY),
                 "oomkill: cgsentryd supervises /work.slice/svc (kernel-oom-kill)", d.tail())
         sleepers = [spawn_sleep(g, what="sleeper") for _ in range(2)]
@@ -797,8 +797,8 @@ Cooldown=2s
     d = Daemon(a.daemon, "dryrun", conf, a.out)
     try:
         R.check(d.ready() and wait_armed(g, max_b, 9000) and
-                d.search(r"supervising /work\.slice/dry \(rule dry, tripwire, whole group, "
-                         r"dry run\)"),
+                d.search(r"supervising /work\.slice/dry \(rule dry, policy kernel builtin, tripwire, "
+                         r"whole group, dry run\)"),
                 "dryrun: cgsentryd supervises /work.slice/dry (dry run)", d.tail())
         sleepers = [spawn_sleep(g, what="sleeper") for _ in range(3)]
         wait_started(sleepers, g)
@@ -1043,7 +1043,7 @@ Cooldown=2s
         d = Daemon(a.daemon, "psi", conf, a.out)
         try:
             R.check(d.ready() and d.search(r"supervising /work\.slice/thrash \(rule thrash, "
-                                           r"pressure, whole group\)"),
+                                           r"policy kernel builtin, pressure, whole group\)"),
                     "psi: cgsentryd supervises /work.slice/thrash with a PSI trigger", d.tail())
             calm = spawn_sleep(f"{sl}/calm", what="calm neighbour")
             s = spawn_sleep(g, what="sleeper")

@@ -60,3 +60,31 @@ grep -q "^hello .*1.0 .*cgsentry-policy-hello.so" <<<"$LIST" || {
         exit 1
 }
 echo "PASS: the out-of-tree example builds with pkg-config and loads"
+
+# The daemon loads it too: a rule with Policy=hello over the fixture tree
+# (cgsentryd only needs directories with memory.events to supervise).
+CONF=$WORK/cgsentry.conf
+cat > "$CONF" <<EOC
+[Daemon]
+CgroupRoot=$SRC/tests/fixtures/basic/cgroup
+ProcRoot=$SRC/tests/fixtures/basic/proc
+PolicyDir=$WORK/hello
+[Rule app]
+Match=work.slice/app
+Policy=hello greeting=hi
+EOC
+"$INST/sbin/cgsentryd" --no-mlock -c "$CONF" 2> "$WORK/daemon.log" &
+DPID=$!
+for _ in $(seq 1 100); do
+        grep -q "supervising" "$WORK/daemon.log" && break
+        sleep 0.05
+done
+kill -TERM "$DPID"
+wait "$DPID" || { echo "FAIL: cgsentryd did not exit cleanly"; cat "$WORK/daemon.log"; exit 1; }
+grep -q "supervising /work.slice/app (rule app, policy hello 1.0 from $WORK/hello/cgsentry-policy-hello.so" \
+        "$WORK/daemon.log" || {
+        echo "FAIL: cgsentryd did not load hello"
+        cat "$WORK/daemon.log"
+        exit 1
+}
+echo "PASS: cgsentryd loads the out-of-tree policy"
