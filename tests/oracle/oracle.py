@@ -698,6 +698,10 @@ def explain(args):
     return pred
 
 
+class TooSmall(Exception):
+    """The generated domain cannot be driven into an OOM; draw another."""
+
+
 def predict(sc, workdir, limit=None):
     """Snapshot the live domain, then replay it with memory.max = limit."""
     dom = sc.domain.rel()
@@ -712,7 +716,9 @@ def predict(sc, workdir, limit=None):
         cur = g0["memory_current"]
         limit = (cur - MARGIN) // PAGE * PAGE
         if limit < 2 * MiB:
-            raise HarnessError("memory.current %d too small to lower" % cur)
+            # A random domain whose processes hold too little to OOM
+            # meaningfully: drawn again, like a near tie.
+            raise TooSmall("memory.current %d too small to lower" % cur)
     g0["memory_max"] = limit
     snap_l = os.path.join(workdir, "snapshot-limit.json")
     with open(snap_l, "w") as f:
@@ -754,7 +760,12 @@ class Oracle:
                     t = time.monotonic()
                     spawn(sc, idx)
                     res["t_spawn"] = round(time.monotonic() - t, 2)
-                    out = self.measure_and_trigger(sc, idx, wd, res, reroll=rng is not None)
+                    try:
+                        out = self.measure_and_trigger(sc, idx, wd, res, reroll=rng is not None)
+                    except TooSmall as e:
+                        if rng is None:
+                            raise HarnessError(str(e))
+                        out = "reroll"
                 finally:
                     procs = sc.procs()
                     cg_destroy_path(sc.root.name)
@@ -767,7 +778,7 @@ class Oracle:
                 sc.root = gen_random(rng)
                 sc.domain = sc.root
             else:
-                raise HarnessError("no scenario without a near-tie after 12 attempts")
+                raise HarnessError("no usable scenario (near ties or too small) after 12 attempts")
         except HarnessError as e:
             res["error"] = str(e)
         except Exception as e:  # noqa: BLE001 - report, clean up, go on
