@@ -405,8 +405,11 @@ static void act(struct group *g, enum trigger trig, uint64_t event_ns)
 {
         struct supervisor *sv = g->sv;
         const struct cgsentry_rule *rule = g->rule;
+        /* The kernel mirror needs only limits, oom.group and the tasks; plugin
+         * policies may look at counters, PSI and memory.stat. */
         struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
-                                      .proc_root = sv->cfg->proc_root };
+                                      .proc_root = sv->cfg->proc_root,
+                                      .minimal = !g->policy };
         struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = trigger_names[trig],
                                          .policy = rule->policy ?: "kernel" };
         struct sv_oom_result *res = NULL;
@@ -426,6 +429,8 @@ static void act(struct group *g, enum trigger trig, uint64_t event_ns)
                 return;
         }
         r = sv_snapshot_take(&o, g->dw->path, &s, &err);
+        cgsentry_log(LOG_DEBUG, &f, "%s on /%s: snapshot read %" PRIu64 " us after the event",
+                     trigger_names[trig], g->dw->path, (uv_hrtime() - event_ns) / 1000);
         if (r < 0) {
                 if (!sv__is_gone(r))
                         cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s",

@@ -35,13 +35,37 @@ static int parsed(int r, const char *dir, const char *name, struct sv_error *err
                 n_ < 0 ? (int)n_ : parsed(fn(buf, (size_t)n_, ptr), path, name, err); \
         })
 
-int sv__cgfs_read_group(int dfd, const char *path, struct sv_group *g, struct sv_error *err)
+int sv__cgfs_read_group(int dfd, const char *path, bool minimal, struct sv_group *g,
+                        struct sv_error *err)
 {
         char *buf = malloc(SV_CGFS_BUF_SIZE);
         int r;
 
         if (!buf)
                 return -ENOMEM;
+
+        if (minimal) {
+                /* What mem_cgroup_get_max() and mem_cgroup_get_oom_group() read;
+                 * memory.max exists exactly when the cgroup has a memory css. */
+                g->swap_max = SV_LIMIT_MAX;
+                r = READ("memory.max", sv_parse_limit, &g->memory_max);
+                if (r == -ENOENT) {
+                        g->memory_max = g->memory_high = SV_LIMIT_MAX;
+                        r = 0;
+                        goto out;
+                }
+                if (r < 0 || (r = READ("memory.oom.group", sv_parse_bool01, &g->oom_group)) < 0)
+                        goto out;
+                g->memcg = true;
+                g->memory_high = SV_LIMIT_MAX;
+                r = READ("memory.swap.max", sv_parse_limit, &g->swap_max);
+                if (r == -ENOENT)
+                        g->swap_max = SV_LIMIT_MAX;
+                else if (r < 0)
+                        goto out;
+                r = 0;
+                goto out;
+        }
 
         /* Every cgroup has these; the root lacks cgroup.events. */
         r = READ("cgroup.subtree_control", sv_parse_controllers, &g->subtree_control);

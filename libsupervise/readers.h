@@ -12,7 +12,8 @@
  * memory controller) leave their SV_HAVE_* bit clear. @path names the
  * directory in errors. -ENOENT/-ENODEV: the group vanished.
  */
-int sv__cgfs_read_group(int dfd, const char *path, struct sv_group *g, struct sv_error *err);
+int sv__cgfs_read_group(int dfd, const char *path, bool minimal, struct sv_group *g,
+                        struct sv_error *err);
 /* cgroup.procs of an open cgroup directory; *ret is malloc'ed. */
 int sv__cgfs_read_procs(int dfd, const char *path, int **ret, size_t *ret_n,
                         struct sv_error *err);

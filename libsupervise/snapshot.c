@@ -169,6 +169,7 @@ struct walk {
         const char *proc_root;
         const char *cgroup_root;
         bool kernel_order;
+        bool minimal;
         struct sv_error *err;
 };
 
@@ -288,7 +289,7 @@ static int walk_group(struct walk *w, int dfd, const char *path, int parent, uin
         if (asprintf(&errpath, "%s%s", w->cgroup_root, strcmp(path, "/") ? path : "") < 0)
                 return -ENOMEM;
 
-        r = sv__cgfs_read_group(dfd, errpath, &g, w->err);
+        r = sv__cgfs_read_group(dfd, errpath, w->minimal, &g, w->err);
         if (r < 0)
                 goto out;
         r = sv__cgfs_read_procs(dfd, errpath, &pids, &n_pids, w->err);
@@ -330,7 +331,8 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
         /* The readers convert kB counters to pages. */
         if (page_size < 1024 || (page_size & (page_size - 1)))
                 return -EINVAL;
-        struct walk w = { .proc_root = proc_root, .cgroup_root = cg_root, .err = err };
+        struct walk w = { .proc_root = proc_root, .cgroup_root = cg_root, .err = err,
+                          .minimal = opts && opts->minimal };
         struct sv_snapshot *s;
         struct statfs sfs;
         int rootfd = -1, dfd = -1, r;

@@ -180,6 +180,11 @@ struct sv_snapshot_opts {
         const char *cgroup_root; /* default "/sys/fs/cgroup" */
         const char *proc_root;   /* default "/proc" */
         uint64_t page_size;      /* 0: sysconf(_SC_PAGESIZE) */
+        /* Read only what the kernel mirror needs (limits, oom.group, procs and
+         * the tasks): the kill path's snapshot, where every file read is time
+         * the runaway keeps allocating. Counters, PSI and memory.stat stay
+         * zero and their SV_HAVE_* bits clear. */
+        bool minimal;
 };
 
 /**

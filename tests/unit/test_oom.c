@@ -492,6 +492,30 @@ static void test_select_on_basic_fixture(void **state)
         sv_snapshot_free(s);
 }
 
+/* The daemon's kill-path snapshot reads only what the mirror needs, and
+ * must reach the same decision. */
+static void test_minimal_snapshot_same_decision(void **state)
+{
+        struct sv_snapshot_opts o = { .cgroup_root = SV_FIXTURES "/basic/cgroup",
+                                      .proc_root = SV_FIXTURES "/basic/proc", .page_size = 4096,
+                                      .minimal = true };
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = {};
+        struct sv_oom_result *r;
+
+        assert_int_equal(sv_snapshot_take(&o, "work.slice/app", &s, &err), 0);
+        assert_false(s->groups[0].have & SV_HAVE_STAT);
+        assert_int_equal(s->groups[0].memory_max, 268435456);
+        assert_true(s->groups[2].oom_group);
+        r = select0(s);
+        assert_int_equal(r->totalpages, 65536);
+        assert_int_equal(victim_pid(s, r), 301);
+        assert_string_equal(s->groups[r->kill_group].path, "/work.slice/app/web");
+        assert_int_equal(r->n_kill_tasks, 4);
+        sv_oom_result_free(r);
+        sv_snapshot_free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -528,6 +552,7 @@ int main(void)
                 cmocka_unit_test(test_kill_set_spares_adj_min_init_and_no_mm),
                 cmocka_unit_test(test_kill_set_without_group_is_victim_only),
                 cmocka_unit_test(test_select_on_basic_fixture),
+                cmocka_unit_test(test_minimal_snapshot_same_decision),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
