@@ -79,6 +79,7 @@ struct run {
         struct supervisor *sv;
         int status; /* from waitid */
         bool exited, killed_by_us;
+        int term_signal; /* the signal that ended the command, 0 if it exited */
         char kill_trigger[32];
         size_t kill_count;
         struct timespec started;
@@ -568,6 +569,7 @@ static void child_cb(uv_poll_t *h, int status, int events)
         uv_close((uv_handle_t *)h, NULL);
         r->exited = true;
         r->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        r->term_signal = si.si_code == CLD_EXITED ? 0 : si.si_status;
         /* What the command left behind in its cgroup goes with it, like
          * systemd's KillMode=control-group: nothing escapes the limit. */
         if (sv_cgroup_populated(r->cgfd, "") == 1 && !r->keep) {
@@ -621,8 +623,8 @@ static int write_report(struct run *r, int exit_code, const char *killed_by)
                                                         : NULL);
         json_object_object_add(o, "exit_code", json_object_new_int(exit_code));
         json_object_object_add(o, "signal",
-                               r->status > 128 && exit_code > 128 && signame(exit_code - 128)
-                                       ? json_object_new_string(signame(exit_code - 128))
+                               r->term_signal && signame(r->term_signal)
+                                       ? json_object_new_string(signame(r->term_signal))
                                        : NULL);
         json_object_object_add(o, "killed_by", killed_by ? json_object_new_string(killed_by) : NULL);
         json_object_object_add(o, "trigger", r->killed_by_us
