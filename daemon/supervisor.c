@@ -48,6 +48,7 @@ struct dirwatch {
         char *path; /* relative to the cgroup root, "" for the root */
         struct group *group;
         struct dirwatch *next, *prev;
+        struct dirwatch *hnext; /* in supervisor.hash, by path */
         ino_t ino; /* of the directory watched: a re-created cgroup has another */
         bool no_inotify; /* watch limit reached: the group polls memory.events */
 };
@@ -87,6 +88,11 @@ struct supervisor {
         int root_fd, proc_fd;
         struct dirwatch *watches;
         size_t n_groups, n_watches;
+        /* Watches by path: discovery looks one up for every directory it
+         * sees, which a list made quadratic with thousands of groups. */
+        struct dirwatch **hash;
+        size_t hash_size; /* a power of two */
+        size_t last_status[3]; /* what STATUS= said last: groups, watches, kills */
         uint64_t n_kills;
         struct sv_policy_registry *policies;
         uv_signal_t sighup, sigterm, sigint;
@@ -738,11 +744,13 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         g->dfd = openat(sv->root_fd, *dw->path ? dw->path : ".",
                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (g->dfd < 0)
-                goto fail;
+                goto fail_fd;
         /* Keeping memory.events open also keeps its kernfs inode alive, which
          * kernfs needs in order to send the change notification at all. */
         g->events_fd = openat(g->dfd, "memory.events", O_RDONLY | O_CLOEXEC);
         if (g->events_fd < 0) {
+                if (errno == EMFILE || errno == ENFILE)
+                        goto fail_fd;
                 if (errno == ENOENT)
                         cgsentry_log(LOG_WARNING, &f,
                                      "/%s matches rule %s but has no memory controller "
@@ -792,6 +800,11 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
                              rule->dry_run ? ", dry run" : "");
         }
         return g;
+fail_fd:
+        /* Silence here would leave a group unsupervised without a word. */
+        if (errno == EMFILE || errno == ENFILE)
+                cgsentry_log(LOG_ERR, &f, "cannot supervise /%s: out of file descriptors (%m); "
+                             "raise LimitNOFILE= (each group holds 3)", dw->path);
 fail:
         if (g->events_local_fd >= 0)
                 close(g->events_local_fd);
@@ -848,12 +861,57 @@ static void group_close(struct group *g)
 
 /* ---- discovery ------------------------------------------------------------ */
 
+static size_t path_hash(const char *path)
+{
+        size_t h = 14695981039346656037ull; /* FNV-1a */
+
+        for (; *path; path++)
+                h = (h ^ (unsigned char)*path) * 1099511628211ull;
+        return h;
+}
+
 static struct dirwatch *find_watch(struct supervisor *sv, const char *path)
 {
-        for (struct dirwatch *w = sv->watches; w; w = w->next)
+        if (!sv->hash)
+                return NULL;
+        for (struct dirwatch *w = sv->hash[path_hash(path) & (sv->hash_size - 1)]; w; w = w->hnext)
                 if (strcmp(w->path, path) == 0)
                         return w;
         return NULL;
+}
+
+/* Keep the table at most 1 entry per bucket on average. */
+static int hash_add(struct supervisor *sv, struct dirwatch *w)
+{
+        if (sv->n_watches + 1 > sv->hash_size) {
+                size_t n = sv->hash_size ? sv->hash_size * 2 : 64;
+                struct dirwatch **t = calloc(n, sizeof(*t));
+                if (!t)
+                        return -ENOMEM;
+                for (size_t i = 0; i < sv->hash_size; i++)
+                        for (struct dirwatch *x = sv->hash[i], *nx; x; x = nx) {
+                                nx = x->hnext;
+                                x->hnext = t[path_hash(x->path) & (n - 1)];
+                                t[path_hash(x->path) & (n - 1)] = x;
+                        }
+                free(sv->hash);
+                sv->hash = t;
+                sv->hash_size = n;
+        }
+        w->hnext = sv->hash[path_hash(w->path) & (sv->hash_size - 1)];
+        sv->hash[path_hash(w->path) & (sv->hash_size - 1)] = w;
+        return 0;
+}
+
+static void hash_del(struct supervisor *sv, struct dirwatch *w)
+{
+        struct dirwatch **p = &sv->hash[path_hash(w->path) & (sv->hash_size - 1)];
+
+        for (; *p; p = &(*p)->hnext)
+                if (*p == w) {
+                        *p = w->hnext;
+                        return;
+                }
 }
 
 /* Could a rule match @path or something below it? Then its directory is
@@ -953,6 +1011,7 @@ static void watch_remove(struct supervisor *sv, struct dirwatch *w)
                 sv->watches = w->next;
         if (w->next)
                 w->next->prev = w->prev;
+        hash_del(sv, w);
         sv->n_watches--;
         if (w->group)
                 group_close(w->group);
@@ -1006,6 +1065,11 @@ static void watch_one(struct supervisor *sv, const char *path)
         } else if (r < 0) {
                 if (r != UV_ENOENT) /* gone before we looked: not an error */
                         cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
+                uv_close((uv_handle_t *)&w->ev, watch_closed);
+                return;
+        }
+        if (hash_add(sv, w) < 0) {
+                cgsentry_log(LOG_ERR, &f, "cannot watch /%s: out of memory", path);
                 uv_close((uv_handle_t *)&w->ev, watch_closed);
                 return;
         }
@@ -1072,6 +1136,13 @@ static void notify_status(struct supervisor *sv)
 {
         if (sv->opts.embedded)
                 return;
+        /* Only when something changed: directory churn is not news. */
+        if (sv->last_status[0] == sv->n_groups && sv->last_status[1] == sv->n_watches &&
+            sv->last_status[2] == sv->n_kills && sv->last_status[0] + sv->last_status[1] > 0)
+                return;
+        sv->last_status[0] = sv->n_groups;
+        sv->last_status[1] = sv->n_watches;
+        sv->last_status[2] = sv->n_kills;
         sd_notifyf(0, "STATUS=Supervising %zu cgroups (%zu watches), %" PRIu64 " kills",
                    sv->n_groups, sv->n_watches, sv->n_kills);
 }
@@ -1218,6 +1289,7 @@ void supervisor_free(struct supervisor *sv)
         close(sv->proc_fd);
         sv_policy_registry_free(sv->policies);
         cgsentry_config_free(sv->cfg);
+        free(sv->hash);
         free(sv);
 }
 
