@@ -209,8 +209,13 @@ static int parse_args(struct run *r, int argc, char **argv)
                         r->policy = optarg;
                         break;
                 case O_NAME:
-                        if (!*optarg || strchr(optarg, '/') || optarg[0] == '.')
-                                return fail("--name: '%s' is not a valid cgroup name", optarg);
+                        /* Also a unit name under systemd (NAME.scope): the characters
+                         * both accept, so a name works the same everywhere. */
+                        if (!*optarg || optarg[0] == '.' || strlen(optarg) > 200 ||
+                            optarg[strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-")])
+                                return fail("--name: '%s' is not a valid name (letters, digits, "
+                                            "':', '_', '.', '-')", optarg);
                         r->name = optarg;
                         break;
                 case O_PARENT:
@@ -319,6 +324,29 @@ static int write_file(const char *dir, const char *file, const char *value)
         return r;
 }
 
+/* Root talks to systemd directly over its private socket, as systemctl and
+ * systemd-run do: that works without (or before) dbus-daemon. Others, and
+ * root when that fails, go through the system bus. */
+static int connect_systemd(sd_bus **ret)
+{
+        sd_bus *bus = NULL;
+        int e;
+
+        if (geteuid() == 0) {
+                e = sd_bus_new(&bus);
+                if (e >= 0)
+                        e = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+                if (e >= 0)
+                        e = sd_bus_start(bus);
+                if (e >= 0) {
+                        *ret = bus;
+                        return 0;
+                }
+                sd_bus_unref(bus);
+        }
+        return sd_bus_open_system(ret);
+}
+
 /*
  * Under systemd, cgroups belong to systemd: ask it for a transient scope
  * with Delegate=yes (as systemd-run --scope -p Delegate=yes does) holding
@@ -339,7 +367,7 @@ static int systemd_scope(struct run *r, char **ret)
         if (!r->name)
                 snprintf(unit, sizeof(unit), "cgsentry-run-%d.scope", getpid());
         snprintf(desc, sizeof(desc), "cgsentry run %s", r->argv[0]);
-        e = sd_bus_default_system(&bus);
+        e = connect_systemd(&bus);
         if (e < 0)
                 return fail("cannot reach systemd on the system bus: %s; use --parent", strerror(-e));
         e = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",

@@ -68,6 +68,7 @@ struct group {
         bool high_set;
         uint64_t orig_high;
         uint64_t armed_max; /* memory.max the tripwire was computed from */
+        uint64_t armed_high; /* what memory.high holds while we own it */
         uint64_t cooldown_until_ms;
         /* A kill in progress. */
         char *kill_path;   /* cgroup being emptied, relative */
@@ -594,6 +595,15 @@ static void restore_high(struct group *g)
                 (void)fremovexattr(g->dfd, ORIG_HIGH_XATTR);
 }
 
+static void save_orig_high(struct group *g)
+{
+        char buf[32];
+        int len = g->orig_high == SV_LIMIT_MAX ? snprintf(buf, sizeof(buf), "max")
+                                               : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
+        /* Best effort: trusted.* xattrs on cgroupfs need CAP_SYS_ADMIN. */
+        (void)fsetxattr(g->dfd, ORIG_HIGH_XATTR, buf, (size_t)len, 0);
+}
+
 static void read_orig_high(struct group *g)
 {
         char buf[32];
@@ -617,8 +627,22 @@ static void arm_tripwire(struct group *g)
         char buf[32];
         int r;
 
-        if (read_limit_at(g->dfd, "memory.max", &max) < 0 || max == g->armed_max)
+        if (read_limit_at(g->dfd, "memory.max", &max) < 0)
                 return;
+        /*
+         * memory.high changed under us: systemd writes every memory.* limit
+         * of a unit again (MemoryHigh=, "max" by default) whenever it
+         * re-applies the unit's cgroup settings (daemon-reload,
+         * set-property), and an operator may write it too. That value is
+         * the operator's from now on; the tripwire goes back on top of it.
+         */
+        if (g->high_set && read_limit_at(g->dfd, "memory.high", &cur) == 0 &&
+            cur != g->armed_high) {
+                g->orig_high = cur;
+                save_orig_high(g);
+        } else if (max == g->armed_max) {
+                return;
+        }
         if (!g->high_set) {
                 if (read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
                         return;
@@ -642,13 +666,9 @@ static void arm_tripwire(struct group *g)
         high -= high % (uint64_t)sysconf(_SC_PAGESIZE);
         if (g->orig_high != SV_LIMIT_MAX && g->orig_high <= high)
                 high = g->orig_high; /* an operator's lower memory.high stays */
-        /* Best effort: trusted.* xattrs on cgroupfs need CAP_SYS_ADMIN. */
-        if (!g->high_set) {
-                int len = g->orig_high == SV_LIMIT_MAX
-                                  ? snprintf(buf, sizeof(buf), "max")
-                                  : snprintf(buf, sizeof(buf), "%" PRIu64, g->orig_high);
-                (void)fsetxattr(g->dfd, ORIG_HIGH_XATTR, buf, (size_t)len, 0);
-        }
+        if (!g->high_set)
+                save_orig_high(g);
+        g->armed_high = high;
         if (read_limit_at(g->dfd, "memory.high", &cur) == 0 && cur == high) {
                 g->high_set = true;
                 return;
@@ -966,7 +986,8 @@ static void dir_cb(uv_fs_event_t *h, const char *name, int events, int status)
                 group_check_events(w->group, uv_hrtime());
                 return;
         }
-        if (w->group && (events & UV_CHANGE) && strcmp(name, "memory.max") == 0) {
+        if (w->group && (events & UV_CHANGE) &&
+            (strcmp(name, "memory.max") == 0 || strcmp(name, "memory.high") == 0)) {
                 if (w->group->rule->tripwire_permyriad)
                         arm_tripwire(w->group);
                 return;
