@@ -60,11 +60,10 @@ struct group {
         int dfd, events_fd, events_local_fd;
         struct sv_memory_events last, last_local;
         int psi_fd;
-        uv_poll_t psi;
+        uv_poll_t *psi; /* allocated only for PressureStall= */
         uv_timer_t timer; /* grace period, then confirming the kill */
-        uv_poll_t events_poll, local_poll; /* only without inotify (ENOSPC) */
-        bool polled;
-        int open_handles;  /* psi + timer not yet closed */
+        uv_poll_t *events_poll, *local_poll; /* only without inotify (ENOSPC) */
+        int open_handles;  /* libuv handles not yet closed; the last one frees g */
         bool high_set;
         uint64_t orig_high;
         uint64_t armed_max; /* memory.max the tripwire was computed from */
@@ -538,6 +537,39 @@ static void group_check_events(struct group *g, uint64_t event_ns)
                 act(g, TRIGGER_TRIPWIRE, event_ns);
 }
 
+static void poll_closed(uv_handle_t *h)
+{
+        struct group *g = h->data;
+
+        free(h);
+        if (--g->open_handles == 0)
+                free(g);
+}
+
+/* Poll handles are allocated only for the groups that need one: most
+ * groups have neither a PSI trigger nor the ENOSPC fallback. */
+static uv_poll_t *start_poll(struct group *g, int fd, uv_poll_cb cb)
+{
+        uv_poll_t *p = malloc(sizeof(*p));
+
+        if (!p)
+                return NULL;
+        if (uv_poll_init(g->sv->loop, p, fd) < 0) {
+                free(p);
+                return NULL;
+        }
+        p->data = g;
+        g->open_handles++;
+        uv_poll_start(p, UV_PRIORITIZED | UV_DISCONNECT, cb);
+        return p;
+}
+
+static void close_poll(uv_poll_t *p)
+{
+        if (p)
+                uv_close((uv_handle_t *)p, poll_closed);
+}
+
 /* The fallback without an inotify watch: kernfs files poll POLLPRI on change. */
 static void events_poll_cb(uv_poll_t *h, int status, int events)
 {
@@ -691,7 +723,7 @@ static void setup_pressure(struct group *g)
         const struct cgsentry_pressure *p = &g->rule->pressure;
         struct cgsentry_log_fields f = { .cgroup = g->dw->path };
         char trig[64];
-        int n, r;
+        int n;
 
         g->psi_fd = openat(g->dfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (g->psi_fd < 0) {
@@ -708,11 +740,11 @@ static void setup_pressure(struct group *g)
                 g->psi_fd = -1;
                 return;
         }
-        r = uv_poll_init(g->sv->loop, &g->psi, g->psi_fd);
-        if (r == 0) {
-                g->psi.data = g;
-                g->open_handles++;
-                uv_poll_start(&g->psi, UV_PRIORITIZED | UV_DISCONNECT, psi_cb);
+        g->psi = start_poll(g, g->psi_fd, psi_cb);
+        if (!g->psi) {
+                cgsentry_log(LOG_WARNING, &f, "/%s: cannot poll the PSI trigger", g->dw->path);
+                close(g->psi_fd);
+                g->psi_fd = -1;
         }
 }
 
@@ -789,18 +821,9 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         if (rule->policy && strcmp(rule->policy, SV_POLICY_DEFAULT) != 0)
                 g->policy = policy_instance(sv, rule, dw->path);
         if (dw->no_inotify) {
-                g->polled = true;
-                uv_poll_init(sv->loop, &g->events_poll, g->events_fd);
-                g->events_poll.data = g;
-                g->open_handles++;
-                uv_poll_start(&g->events_poll, UV_PRIORITIZED | UV_DISCONNECT, events_poll_cb);
-                if (g->events_local_fd >= 0) {
-                        uv_poll_init(sv->loop, &g->local_poll, g->events_local_fd);
-                        g->local_poll.data = g;
-                        g->open_handles++;
-                        uv_poll_start(&g->local_poll, UV_PRIORITIZED | UV_DISCONNECT,
-                                      events_poll_cb);
-                }
+                g->events_poll = start_poll(g, g->events_fd, events_poll_cb);
+                if (g->events_local_fd >= 0)
+                        g->local_poll = start_poll(g, g->events_local_fd, events_poll_cb);
         }
         if (rule->tripwire_permyriad)
                 arm_tripwire(g);
@@ -862,20 +885,16 @@ static void group_close(struct group *g)
         g->kill_path = NULL;
         sv_policy_instance_free(g->policy);
         g->policy = NULL;
-        if (g->polled) {
-                uv_close((uv_handle_t *)&g->events_poll, group_handle_closed);
-                if (g->events_local_fd >= 0)
-                        uv_close((uv_handle_t *)&g->local_poll, group_handle_closed);
-        }
+        close_poll(g->events_poll);
+        close_poll(g->local_poll);
         close(g->events_fd);
         if (g->events_local_fd >= 0)
                 close(g->events_local_fd);
         close(g->dfd);
         sv->n_groups--;
-        if (g->psi_fd >= 0) {
-                uv_close((uv_handle_t *)&g->psi, group_handle_closed);
+        close_poll(g->psi);
+        if (g->psi_fd >= 0)
                 close(g->psi_fd); /* after uv_close: libuv stopped polling it */
-        }
         uv_close((uv_handle_t *)&g->timer, group_handle_closed);
 }
 
@@ -1186,6 +1205,43 @@ static void watchdog_cb(uv_timer_t *t)
         sd_notify(0, "WATCHDOG=1");
 }
 
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+/*
+ * Lock what the daemon uses, not every page of every library it maps:
+ * MCL_ONFAULT (4.4+) locks pages as they are first touched, which keeps
+ * libsystemd's unused dependencies (about 3 MiB) out of RAM. The kill path
+ * is walked once now, on the first supervised group, so that its code and
+ * data are touched, and so locked, before memory runs short.
+ */
+static void lock_memory(struct supervisor *sv)
+{
+        struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
+                                      .proc_root = sv->cfg->proc_root, .minimal = true };
+        struct sv_oom_result *res = NULL;
+        struct sv_snapshot *s = NULL;
+        int flags = MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT;
+
+        if (mlockall(flags) < 0 && (errno != EINVAL || mlockall(flags & ~MCL_ONFAULT) < 0)) {
+                cgsentry_log(LOG_WARNING, NULL, "mlockall: %m (continuing without)");
+                return;
+        }
+        for (struct dirwatch *w = sv->watches; w; w = w->next) {
+                char *text;
+                if (!w->group || sv_snapshot_take(&o, w->path, &s, NULL) < 0)
+                        continue;
+                if (sv_oom_select(s, 0, &res) == 0) {
+                        text = report_text(s, res);
+                        free(text);
+                }
+                sv_oom_result_free(res);
+                sv_snapshot_free(s);
+                break;
+        }
+}
+
 int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *opts,
                    struct cgsentry_config *cfg, struct supervisor **ret)
 {
@@ -1233,8 +1289,8 @@ int supervisor_start(struct supervisor *sv)
         watch_tree(sv, "");
         cgsentry_log(LOG_INFO, NULL, "cgsentryd %s: %zu rules, supervising %zu cgroups",
                      sv_version(), sv->cfg->n_rules, sv->n_groups);
-        if (sv->opts.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                cgsentry_log(LOG_WARNING, NULL, "mlockall: %m (continuing without)");
+        if (sv->opts.lock_memory)
+                lock_memory(sv);
         if (!sv->opts.embedded)
                 sd_notify(0, "READY=1");
         notify_status(sv);
