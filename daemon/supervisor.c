@@ -289,12 +289,7 @@ static int finish_kernel_kill(const struct sv_snapshot *s, struct sv_oom_result 
         }
         r->victim = -1;
         r->kill_group = 0;
-        for (size_t i = 0; i < s->n_tasks; i++) {
-                const struct sv_task *t = &s->tasks[i];
-                if (t->has_mm && t->pid != 1 && !(t->flags & SV_PF_KTHREAD) &&
-                    t->oom_score_adj != SV_OOM_SCORE_ADJ_MIN)
-                        r->kill_tasks[r->n_kill_tasks++] = (int)i;
-        }
+        r->n_kill_tasks = sv_oom_group_members(s, 0, r->kill_tasks);
         *ret = r;
         return 0;
 }
@@ -342,13 +337,6 @@ static int start_kill(struct group *g, const struct sv_snapshot *s,
         return 0;
 }
 
-static int cmp_task_pid(const void *a, const void *b, void *arg)
-{
-        const struct sv_snapshot *s = arg;
-        int x = s->tasks[*(const int *)a].pid, y = s->tasks[*(const int *)b].pid;
-        return x < y ? -1 : x > y;
-}
-
 /*
  * Policy=: the plugin names a group (and maybe a task). That group is widened
  * like mem_cgroup_get_oom_group() (memory.oom.group or OOMGroup= up to the
@@ -384,22 +372,11 @@ static int policy_select(struct group *g, const struct sv_snapshot *s, const boo
         res->victim = d.task;
         res->kill_group = -1;
         if (d.group >= 0) {
-                kg = d.group;
-                for (int x = d.group; x >= 0; x = s->groups[x].parent) {
-                        if (s->groups[x].oom_group || flags[x])
-                                kg = x;
-                        if (x == 0)
-                                break;
-                }
+                kg = sv_oom_group_of(s, d.group, 0, flags);
+                if (kg < 0)
+                        kg = d.group;
                 res->kill_group = kg;
-                for (size_t i = 0; i < s->n_tasks; i++) {
-                        const struct sv_task *t = &s->tasks[i];
-                        if (sv_snapshot_group_is_descendant(s, t->group, kg) && t->has_mm &&
-                            t->pid != 1 && !(t->flags & SV_PF_KTHREAD) &&
-                            t->oom_score_adj != SV_OOM_SCORE_ADJ_MIN)
-                                res->kill_tasks[res->n_kill_tasks++] = (int)i;
-                }
-                qsort_r(res->kill_tasks, res->n_kill_tasks, sizeof(int), cmp_task_pid, (void *)s);
+                res->n_kill_tasks = sv_oom_group_members(s, kg, res->kill_tasks);
         }
         if (res->victim >= 0 && res->n_kill_tasks == 0)
                 res->victim = -1;

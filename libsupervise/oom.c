@@ -131,11 +131,18 @@ int64_t sv_oom_badness(const struct sv_snapshot *s, const struct sv_task *t,
 int sv_oom_group(const struct sv_snapshot *s, int victim_task, int domain,
                  const bool *extra_flags)
 {
-        int g, oom_group = -1;
-
         if (victim_task < 0 || (size_t)victim_task >= s->n_tasks)
                 return -1;
-        g = sv_snapshot_memcg_of(s, s->tasks[victim_task].group);
+        return sv_oom_group_of(s, s->tasks[victim_task].group, domain, extra_flags);
+}
+
+int sv_oom_group_of(const struct sv_snapshot *s, int group, int domain, const bool *extra_flags)
+{
+        int g, oom_group = -1;
+
+        if (group < 0 || (size_t)group >= s->n_groups)
+                return -1;
+        g = sv_snapshot_memcg_of(s, group);
         /* mem_cgroup_is_root(memcg): nothing to widen to. The root cgroup has no
          * memory.current, so it never counts as a memcg of its own here. */
         if (!s->groups[g].memcg)
@@ -157,6 +164,25 @@ static int cmp_pid(const void *a, const void *b, void *arg)
         const struct sv_snapshot *s = arg;
         int x = s->tasks[*(const int *)a].pid, y = s->tasks[*(const int *)b].pid;
         return x < y ? -1 : x > y;
+}
+
+size_t sv_oom_group_members(const struct sv_snapshot *s, int group, int *ret_tasks)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_tasks; i++) {
+                const struct sv_task *t = &s->tasks[i];
+                if (!sv_snapshot_group_is_descendant(s, t->group, group))
+                        continue;
+                /* oom_kill_memcg_member() spares -1000 and init;
+                 * __oom_kill_process() skips tasks without an mm. */
+                if (t->oom_score_adj == SV_OOM_SCORE_ADJ_MIN || t->pid == 1 || !t->has_mm ||
+                    (t->flags & SV_PF_KTHREAD))
+                        continue;
+                ret_tasks[n++] = (int)i;
+        }
+        qsort_r(ret_tasks, n, sizeof(int), cmp_pid, (void *)s);
+        return n;
 }
 
 void sv_oom_result_free(struct sv_oom_result *r)
@@ -221,22 +247,13 @@ int sv_oom_select_flags(const struct sv_snapshot *s, int domain, const bool *ext
 
         /* oom_kill_process(): the group is looked up before the victim dies. */
         r->kill_group = sv_oom_group(s, chosen, domain, extra_flags);
-        r->kill_tasks[r->n_kill_tasks++] = chosen;
         if (r->kill_group >= 0) {
-                for (size_t i = 0; i < s->n_tasks; i++) {
-                        const struct sv_task *t = &s->tasks[i];
-                        if ((int)i == chosen ||
-                            !sv_snapshot_group_is_descendant(s, t->group, r->kill_group))
-                                continue;
-                        /* oom_kill_memcg_member() spares -1000 and init;
-                         * __oom_kill_process() skips tasks without an mm. */
-                        if (t->oom_score_adj == SV_OOM_SCORE_ADJ_MIN || t->pid == 1 ||
-                            !t->has_mm || (t->flags & SV_PF_KTHREAD))
-                                continue;
-                        r->kill_tasks[r->n_kill_tasks++] = (int)i;
-                }
+                /* The victim is a member: it has an mm and is not -1000 or init. */
+                r->n_kill_tasks = sv_oom_group_members(s, r->kill_group, r->kill_tasks);
+        } else {
+                r->kill_tasks[0] = chosen;
+                r->n_kill_tasks = 1;
         }
-        qsort_r(r->kill_tasks, r->n_kill_tasks, sizeof(int), cmp_pid, (void *)s);
         *ret = r;
         return 0;
 }

@@ -289,6 +289,19 @@ SV_EXPORT void sv_oom_result_free(struct sv_oom_result *r);
 SV_EXPORT int sv_oom_group(const struct sv_snapshot *s, int victim_task, int domain,
                            const bool *extra_flags);
 
+/**
+ * sv_oom_group_members() - the tasks of @group's subtree that the kernel
+ * kills in a group kill (oom_kill_memcg_member(): all but -1000 and init;
+ * tasks without an mm are skipped), as indexes sorted by pid, into
+ * @ret_tasks (room for n_tasks). Returns how many.
+ */
+SV_EXPORT size_t sv_oom_group_members(const struct sv_snapshot *s, int group, int *ret_tasks);
+
+/* The same walk starting from a group rather than a task (a policy's
+ * chosen group): -1 when nothing widens it. */
+SV_EXPORT int sv_oom_group_of(const struct sv_snapshot *s, int group, int domain,
+                              const bool *extra_flags);
+
 /* The memcg a group's tasks are charged to: the group itself when it has a
  * memory css, else its nearest ancestor that has one. */
 SV_EXPORT int sv_snapshot_memcg_of(const struct sv_snapshot *s, int group);
