@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading one cgroup v2 directory into a struct sv_group. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "parse.h"
 #include "readers.h"
@@ -153,4 +157,84 @@ int sv__cgfs_read_procs(int dfd, const char *path, int **ret, size_t *ret_n,
         if (r < 0)
                 return sv__error(err, -r, path, "cgroup.procs", "malformed content");
         return 0;
+}
+
+/* memory.swap.max - memory.swap.current of one group, or SV_LIMIT_MAX when
+ * it has no swap files (the root; no swap accounting). */
+static int swap_room(int root_fd, const char *dir, uint64_t *ret)
+{
+        char name[PATH_MAX + 32], buf[64];
+        uint64_t max, cur;
+        ssize_t n;
+        int r;
+
+        snprintf(name, sizeof(name), "%s/memory.swap.max", dir);
+        n = sv__read_at(root_fd, name, buf, sizeof(buf));
+        if (n == -ENOENT) {
+                /* No swap accounting, or the group itself is gone. */
+                if (faccessat(root_fd, dir, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                *ret = SV_LIMIT_MAX;
+                return 0;
+        }
+        if (n < 0)
+                return (int)n;
+        r = sv_parse_limit(buf, (size_t)n, &max);
+        if (r < 0)
+                return r;
+        if (max == SV_LIMIT_MAX) {
+                *ret = SV_LIMIT_MAX;
+                return 0;
+        }
+        snprintf(name, sizeof(name), "%s/memory.swap.current", dir);
+        n = sv__read_at(root_fd, name, buf, sizeof(buf));
+        if (n < 0)
+                return (int)n;
+        r = sv_parse_u64(buf, (size_t)n, &cur);
+        if (r < 0)
+                return r;
+        *ret = max > cur ? max - cur : 0;
+        return 0;
+}
+
+int sv__swap_headroom_walk(int root_fd, const char *path, uint64_t cap, uint64_t *ret)
+{
+        char dir[PATH_MAX];
+        size_t len;
+
+        while (*path == '/')
+                path++;
+        len = strlen(path);
+        while (len && path[len - 1] == '/')
+                len--;
+        if (len >= sizeof(dir))
+                return -ENAMETOOLONG;
+        /* mem_cgroup_get_nr_swap_pages(): every level from the group up to
+         * (not including) the root, which has no swap limit. */
+        for (size_t i = 1; i <= len && cap; i++) {
+                uint64_t room = SV_LIMIT_MAX;
+                int r;
+
+                if (i < len && path[i] != '/')
+                        continue;
+                memcpy(dir, path, i);
+                dir[i] = '\0';
+                r = swap_room(root_fd, dir, &room);
+                if (r < 0)
+                        return r;
+                if (room < cap)
+                        cap = room;
+        }
+        *ret = cap;
+        return 0;
+}
+
+int sv_swap_headroom_read(int root_fd, int proc_fd, const char *path, uint64_t *ret)
+{
+        uint64_t free_bytes;
+        int r = sv__proc_read_swap_free(proc_fd, &free_bytes);
+
+        if (r < 0)
+                return r;
+        return sv__swap_headroom_walk(root_fd, path, free_bytes, ret);
 }

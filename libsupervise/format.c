@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgsentry/supervise.h"
@@ -110,6 +111,7 @@ void sv_format_explain_text(FILE *out, const struct sv_snapshot *s, const struct
                 fprintf(out, "# global OOM: totalpages=%" PRIu64 " (RAM + swap)\n", r->totalpages);
         }
 
+        sv_format_memory_split(out, s, r->domain);
         sv_format_dump_header(out);
         for (size_t i = 0; i < r->n_candidates; i++) {
                 const struct sv_task *t = &s->tasks[r->candidates[i].task];
@@ -159,6 +161,77 @@ void sv_format_explain_text(FILE *out, const struct sv_snapshot *s, const struct
         }
 }
 
+/* The group's memory split as the tripwire sees it (memory.stat needed). */
+static bool memory_split(const struct sv_snapshot *s, int group, struct sv_reclaim *ret)
+{
+        const struct sv_group *g = &s->groups[group];
+
+        if (!g->memcg || !(g->have & SV_HAVE_STAT))
+                return false;
+        sv_reclaim_estimate(&g->stat, g->memory_current, group == 0 ? s->swap_headroom : 0, ret);
+        return true;
+}
+
+void sv_format_memory_split(FILE *out, const struct sv_snapshot *s, int group)
+{
+        const struct sv_group *g = &s->groups[group];
+        struct sv_reclaim rc;
+        char a[10][32];
+
+        if (!memory_split(s, group, &rc))
+                return;
+        fprintf(out, "# Memory: usage %s, memory.high %s, memory.max %s\n",
+                sv_format_bytes(g->memory_current, a[0], sizeof(a[0])),
+                sv_format_bytes(g->memory_high, a[1], sizeof(a[1])),
+                sv_format_bytes(g->memory_max, a[2], sizeof(a[2])));
+        fprintf(out, "#   not reclaimable %s", sv_format_bytes(rc.nonreclaimable, a[3], sizeof(a[3])));
+        if (g->memory_max != SV_LIMIT_MAX)
+                fprintf(out, " = %u%% of memory.max", sv_reclaim_share(&rc, g->memory_max));
+        fprintf(out, " (anon %s, shmem %s, unevictable %s, kernel %s)\n",
+                sv_format_bytes(rc.anon, a[4], sizeof(a[4])),
+                sv_format_bytes(rc.shmem, a[5], sizeof(a[5])),
+                sv_format_bytes(rc.unevictable, a[6], sizeof(a[6])),
+                sv_format_bytes(rc.kernel, a[7], sizeof(a[7])));
+        fprintf(out, "#   reclaimable: page cache %s, slab %s, swappable %s (swap headroom %s)\n",
+                sv_format_bytes(rc.file, a[0], sizeof(a[0])),
+                sv_format_bytes(rc.slab_reclaimable, a[1], sizeof(a[1])),
+                sv_format_bytes(rc.swappable, a[2], sizeof(a[2])),
+                sv_format_bytes(rc.swap_headroom, a[8], sizeof(a[8])));
+}
+
+static json_object *memory_json(const struct sv_snapshot *s, int group)
+{
+        const struct sv_group *g = &s->groups[group];
+        json_object *o;
+        struct sv_reclaim rc;
+
+        if (!memory_split(s, group, &rc) || !(o = json_object_new_object()))
+                return NULL;
+#define U64(k, v) json_object_object_add(o, k, json_object_new_uint64(v))
+        U64("current", g->memory_current);
+        json_object_object_add(o, "high", g->memory_high == SV_LIMIT_MAX
+                                                  ? json_object_new_string("max")
+                                                  : json_object_new_uint64(g->memory_high));
+        json_object_object_add(o, "max", g->memory_max == SV_LIMIT_MAX
+                                                 ? json_object_new_string("max")
+                                                 : json_object_new_uint64(g->memory_max));
+        U64("nonreclaimable", rc.nonreclaimable);
+        json_object_object_add(o, "nonreclaimable_percent_of_max",
+                               g->memory_max == SV_LIMIT_MAX
+                                       ? NULL
+                                       : json_object_new_int((int)sv_reclaim_share(&rc, g->memory_max)));
+        U64("anon", rc.anon);
+        U64("shmem", rc.shmem);
+        U64("unevictable", rc.unevictable);
+        U64("kernel", rc.kernel);
+        U64("file", rc.file);
+        U64("slab_reclaimable", rc.slab_reclaimable);
+        U64("swappable", rc.swappable);
+        U64("swap_headroom", rc.swap_headroom);
+#undef U64
+        return o;
+}
+
 static json_object *task_ref(const struct sv_snapshot *s, int task, int64_t points)
 {
         const struct sv_task *t = &s->tasks[task];
@@ -196,6 +269,7 @@ int sv_format_explain_json(FILE *out, const struct sv_snapshot *s, const struct 
                                                               : "CONSTRAINT_NONE"));
         json_object_object_add(root, "totalpages", json_object_new_uint64(r->totalpages));
         json_object_object_add(root, "page_size", json_object_new_uint64(s->page_size));
+        json_object_object_add(root, "memory", memory_json(s, r->domain));
 
         for (size_t i = 0; i < r->n_candidates; i++) {
                 const struct sv_candidate *c = &r->candidates[i];
@@ -237,4 +311,21 @@ int sv_format_explain_json(FILE *out, const struct sv_snapshot *s, const struct 
 const char *sv_version(void)
 {
         return CGSENTRY_VERSION;
+}
+
+void sv_format_kill_task(FILE *out, const struct sv_snapshot *s, const struct sv_task *t,
+                         const char *note)
+{
+        char comm[SV_COMM_ESCAPED_SIZE], a[5][32];
+        char *cg = sv_escape_dup(s->groups[t->group].path);
+
+        fprintf(out, "pid %d (%s) uid %u in %s: anon-rss %s, file-rss %s, shmem-rss %s, swap %s, "
+                     "oom_score_adj %d%s%s\n",
+                t->pid, sv_escape(t->comm, comm, sizeof(comm)), t->uid, cg ? cg : "?",
+                sv_format_bytes(t->rss_anon_kb * 1024, a[0], sizeof(a[0])),
+                sv_format_bytes(t->rss_file_kb * 1024, a[1], sizeof(a[1])),
+                sv_format_bytes(t->rss_shmem_kb * 1024, a[2], sizeof(a[2])),
+                sv_format_bytes(t->vm_swap_kb * 1024, a[3], sizeof(a[3])), t->oom_score_adj,
+                note ? ", " : "", note ? note : "");
+        free(cg);
 }

@@ -385,6 +385,12 @@ static const struct kv_field memory_stat_fields[] = {
         KV(struct sv_memory_stat, inactive_file, false),
         KV(struct sv_memory_stat, unevictable, false),
         KV(struct sv_memory_stat, slab, false),
+        KV(struct sv_memory_stat, slab_reclaimable, false),
+        KV(struct sv_memory_stat, slab_unreclaimable, false),
+        KV(struct sv_memory_stat, sec_pagetables, false),
+        KV(struct sv_memory_stat, percpu, false),
+        KV(struct sv_memory_stat, vmalloc, false),
+        KV(struct sv_memory_stat, zswap, false),
         KV(struct sv_memory_stat, workingset_refault_anon, false),
         KV(struct sv_memory_stat, workingset_refault_file, false),
         KV(struct sv_memory_stat, pgscan, false),
@@ -867,12 +873,26 @@ int sv_parse_proc_stat(const char *buf, size_t len, struct sv_proc_stat *ret)
         return 0;
 }
 
-int sv_parse_meminfo(const char *buf, size_t len, uint64_t *ret_mem_total_kb,
-                     uint64_t *ret_swap_total_kb)
+/* The /proc/meminfo lines cgsentry reads; MemTotal and SwapTotal are in
+ * every kernel's file, the others are optional (MemAvailable: 3.14+). */
+static const struct {
+        const char *key;
+        size_t offset;
+        unsigned bit;
+} meminfo_fields[] = {
+        { "MemTotal", offsetof(struct sv_meminfo, mem_total_kb), SV_MEMINFO_MEM_TOTAL },
+        { "MemFree", offsetof(struct sv_meminfo, mem_free_kb), SV_MEMINFO_MEM_FREE },
+        { "MemAvailable", offsetof(struct sv_meminfo, mem_available_kb), SV_MEMINFO_MEM_AVAILABLE },
+        { "SwapTotal", offsetof(struct sv_meminfo, swap_total_kb), SV_MEMINFO_SWAP_TOTAL },
+        { "SwapFree", offsetof(struct sv_meminfo, swap_free_kb), SV_MEMINFO_SWAP_FREE },
+        { "CommitLimit", offsetof(struct sv_meminfo, commit_limit_kb), SV_MEMINFO_COMMIT_LIMIT },
+        { "Committed_AS", offsetof(struct sv_meminfo, committed_as_kb), SV_MEMINFO_COMMITTED_AS },
+};
+
+int sv_parse_meminfo_all(const char *buf, size_t len, struct sv_meminfo *ret)
 {
         const char *p = buf, *end, *line;
-        uint64_t mem = 0, swap = 0;
-        bool have_mem = false, have_swap = false;
+        struct sv_meminfo mi = {};
         size_t n;
 
         if (len == 0)
@@ -880,34 +900,40 @@ int sv_parse_meminfo(const char *buf, size_t len, uint64_t *ret_mem_total_kb,
         end = buf + len;
         while (next_line(&p, end, &line, &n)) {
                 const char *key, *val;
-                uint64_t *dst;
-                bool *have;
-                size_t klen, vlen;
+                size_t klen, vlen, i;
                 int r;
 
                 r = split_colon(line, n, &key, &klen, &val, &vlen);
                 if (r < 0)
                         return r;
-                if (span_eq(key, klen, "MemTotal")) {
-                        dst = &mem;
-                        have = &have_mem;
-                } else if (span_eq(key, klen, "SwapTotal")) {
-                        dst = &swap;
-                        have = &have_swap;
-                } else {
+                for (i = 0; i < ELEMENTSOF(meminfo_fields); i++)
+                        if (span_eq(key, klen, meminfo_fields[i].key))
+                                break;
+                if (i == ELEMENTSOF(meminfo_fields))
                         continue;
-                }
-                if (*have)
+                if (mi.have & meminfo_fields[i].bit)
                         return -EINVAL;
-                r = parse_kb(val, vlen, dst);
+                r = parse_kb(val, vlen, (uint64_t *)(void *)((char *)&mi + meminfo_fields[i].offset));
                 if (r < 0)
                         return r;
-                *have = true;
+                mi.have |= meminfo_fields[i].bit;
         }
-        if (!have_mem || !have_swap)
+        if (!(mi.have & SV_MEMINFO_MEM_TOTAL) || !(mi.have & SV_MEMINFO_SWAP_TOTAL))
                 return -EINVAL;
-        *ret_mem_total_kb = mem;
-        *ret_swap_total_kb = swap;
+        *ret = mi;
+        return 0;
+}
+
+int sv_parse_meminfo(const char *buf, size_t len, uint64_t *ret_mem_total_kb,
+                     uint64_t *ret_swap_total_kb)
+{
+        struct sv_meminfo mi;
+        int r = sv_parse_meminfo_all(buf, len, &mi);
+
+        if (r < 0)
+                return r;
+        *ret_mem_total_kb = mi.mem_total_kb;
+        *ret_swap_total_kb = mi.swap_total_kb;
         return 0;
 }
 

@@ -51,6 +51,9 @@ int sv_parse_proc_stat(const char *buf, size_t len, struct sv_proc_stat *ret);
 /* /proc/meminfo: MemTotal and SwapTotal in kB (both required) */
 int sv_parse_meminfo(const char *buf, size_t len, uint64_t *ret_mem_total_kb,
                      uint64_t *ret_swap_total_kb);
+/* /proc/meminfo: every line of struct sv_meminfo; MemTotal and SwapTotal
+ * required, the others flagged in ->have when present. */
+int sv_parse_meminfo_all(const char *buf, size_t len, struct sv_meminfo *ret);
 
 /* A size given by a user (command line, config): "512", "64K", "1.5G",
  * "max"; K M G T are powers of 1024 as in cgroupfs and systemd. */

@@ -144,33 +144,78 @@ out:
         return r;
 }
 
-int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size,
-                         struct sv_snapshot *s, struct sv_error *err)
+/* vm.swappiness: 60 (the kernel default) when the file is absent, so that
+ * minimal fixture trees need not carry it. */
+static int read_swappiness(int proc_dfd, const char *proc_root, int *ret, struct sv_error *err)
 {
-        char buf[SV_PROC_BUF_SIZE];
-        uint64_t mem_kb, swap_kb, page_kb = page_size / 1024;
+        char buf[64];
         ssize_t n;
-        int r, swappiness = 60;
-
-        n = sv__read_at(proc_dfd, "meminfo", buf, sizeof(buf));
-        if (n < 0)
-                return sv__error(err, (int)-n, proc_root, "meminfo", NULL);
-        r = sv_parse_meminfo(buf, (size_t)n, &mem_kb, &swap_kb);
-        if (r < 0)
-                return sv__error(err, -r, proc_root, "meminfo", "malformed content");
+        int r, v = 60;
 
         n = sv__read_at(proc_dfd, "sys/vm/swappiness", buf, sizeof(buf));
         if (n >= 0) {
-                r = sv_parse_int(buf, (size_t)n, &swappiness);
-                if (r < 0 || swappiness < 0)
+                r = sv_parse_int(buf, (size_t)n, &v);
+                if (r < 0 || v < 0)
                         return sv__error(err, EINVAL, proc_root, "sys/vm/swappiness",
                                          "malformed content");
         } else if (n != -ENOENT) {
                 return sv__error(err, (int)-n, proc_root, "sys/vm/swappiness", NULL);
         }
+        *ret = v;
+        return 0;
+}
 
-        s->total_ram_pages = mem_kb / page_kb;
-        s->total_swap_pages = swap_kb / page_kb;
+static int read_meminfo(int proc_dfd, const char *proc_root, struct sv_meminfo *ret,
+                        struct sv_error *err)
+{
+        char buf[SV_PROC_BUF_SIZE];
+        ssize_t n;
+        int r;
+
+        n = sv__read_at(proc_dfd, "meminfo", buf, sizeof(buf));
+        if (n < 0)
+                return sv__error(err, (int)-n, proc_root, "meminfo", NULL);
+        r = sv_parse_meminfo_all(buf, (size_t)n, ret);
+        if (r < 0)
+                return sv__error(err, -r, proc_root, "meminfo", "malformed content");
+        /* Kernels without SwapFree have no swap to speak of. */
+        if (!(ret->have & SV_MEMINFO_SWAP_FREE))
+                ret->swap_free_kb = ret->swap_total_kb;
+        return 0;
+}
+
+int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size,
+                         struct sv_snapshot *s, struct sv_error *err)
+{
+        uint64_t page_kb = page_size / 1024;
+        struct sv_meminfo mi;
+        int r, swappiness;
+
+        r = read_meminfo(proc_dfd, proc_root, &mi, err);
+        if (r < 0)
+                return r;
+        r = read_swappiness(proc_dfd, proc_root, &swappiness, err);
+        if (r < 0)
+                return r;
+        s->total_ram_pages = mi.mem_total_kb / page_kb;
+        s->total_swap_pages = mi.swap_total_kb / page_kb;
+        s->free_swap_pages = mi.swap_free_kb / page_kb;
         s->swappiness = swappiness;
+        return 0;
+}
+
+int sv__proc_read_swap_free(int proc_dfd, uint64_t *ret_bytes)
+{
+        struct sv_meminfo mi;
+        int r, swappiness;
+
+        r = read_meminfo(proc_dfd, "", &mi, NULL);
+        if (r < 0)
+                return r;
+        r = read_swappiness(proc_dfd, "", &swappiness, NULL);
+        if (r < 0)
+                return r;
+        /* get_scan_count(): cgroup reclaim without swappiness scans file only. */
+        *ret_bytes = swappiness ? mi.swap_free_kb * 1024 : 0;
         return 0;
 }

@@ -29,5 +29,10 @@ int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_t
  * kernel default, so minimal fixture trees need not carry it). */
 int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size,
                          struct sv_snapshot *s, struct sv_error *err);
+/* What swap can take at all: SwapFree in bytes, 0 when vm.swappiness is 0. */
+int sv__proc_read_swap_free(int proc_dfd, uint64_t *ret_bytes);
+/* min(@cap, memory.swap.max - memory.swap.current) over @path (relative to
+ * @root_fd) and its ancestors: mem_cgroup_get_nr_swap_pages() in bytes. */
+int sv__swap_headroom_walk(int root_fd, const char *path, uint64_t cap, uint64_t *ret);
 
 #endif

@@ -22,7 +22,9 @@
  *
  * What is left out defaults to:
  *  - top level: domain = groups[0].path, page_size 4096, total_ram_pages and
- *    total_swap_pages 0, swappiness 60;
+ *    total_swap_pages 0, swappiness 60, free_swap_pages = total_swap_pages,
+ *    swap_headroom what the domain's own memory.swap.max and the free swap
+ *    allow (0 when swappiness is 0);
  *  - group: memory_high, swap_max "max"; memory_low, memory_min, every
  *    counter, ino, events, stat, pressure 0; no "full" pressure line;
  *    subtree_control empty; cgroup_events false; and when "have" itself is
@@ -88,7 +90,10 @@ static const struct u64_field stat_fields[] = {
         STAT(slab),          STAT(workingset_refault_anon),
         STAT(workingset_refault_file), STAT(pgscan),
         STAT(pgsteal),       STAT(pgfault),
-        STAT(pgmajfault),
+        STAT(pgmajfault),    STAT(slab_reclaimable),
+        STAT(slab_unreclaimable), STAT(sec_pagetables),
+        STAT(percpu),        STAT(vmalloc),
+        STAT(zswap),
 };
 
 /* A field added to these structs must be added to the tables too, or the
@@ -125,6 +130,7 @@ static const struct bit_name controllers[] = {
 static const char *const top_keys[] = {
         "schema",           "domain",     "page_size", "total_ram_pages",
         "total_swap_pages", "swappiness", "groups",
+        "free_swap_pages",  "swap_headroom",
 };
 
 static const char *const group_keys[] = {
@@ -358,6 +364,8 @@ int sv_snapshot_to_json(const struct sv_snapshot *s, FILE *out)
         enc_add(&e, root, "total_ram_pages", json_object_new_uint64(s->total_ram_pages));
         enc_add(&e, root, "total_swap_pages", json_object_new_uint64(s->total_swap_pages));
         enc_add(&e, root, "swappiness", json_object_new_int(s->swappiness));
+        enc_add(&e, root, "free_swap_pages", json_object_new_uint64(s->free_swap_pages));
+        enc_add(&e, root, "swap_headroom", json_object_new_uint64(s->swap_headroom));
         groups = enc_add(&e, root, "groups", json_object_new_array());
         for (size_t i = 0; i < s->n_groups; i++)
                 enc_push(&e, groups, enc_group(&e, s, &s->groups[i]));
@@ -991,8 +999,8 @@ static int get_snapshot(struct dec *d, json_object *root, struct sv_snapshot **r
         uint64_t page_size = 4096;
         json_object *groups;
         struct sv_snapshot *s;
+        int r, have_headroom = 0;
         size_t n;
-        int r;
 
         if (!json_object_is_type(root, json_type_object))
                 return wrong_type(d, "", NULL, "an object at the top level", root);
@@ -1027,10 +1035,28 @@ static int get_snapshot(struct dec *d, json_object *root, struct sv_snapshot **r
             /* 200 is the kernel's maximum since 5.8, 100 before. */
             (r = get_int(d, root, "", "swappiness", false, 0, 200, &s->swappiness)) < 0)
                 goto fail;
+        s->free_swap_pages = s->total_swap_pages;
+        if ((r = get_u64(d, root, "", "free_swap_pages", false, s->total_swap_pages,
+                         &s->free_swap_pages)) < 0 ||
+            (have_headroom = get_u64(d, root, "", "swap_headroom", false, UINT64_MAX - 1,
+                                     &s->swap_headroom)) < 0) {
+                r = have_headroom;
+                goto fail;
+        }
         for (size_t i = 0; i < n; i++) {
                 r = get_group(d, json_object_array_get_idx(groups, i), i, s);
                 if (r < 0)
                         goto fail;
+        }
+        if (!have_headroom) {
+                /* Older snapshots: what the domain's own swap limit and the
+                 * free swap allow (ancestors' limits were not recorded). */
+                const struct sv_group *g = &s->groups[0];
+                uint64_t cap = s->swappiness ? s->free_swap_pages * page_size : 0;
+                uint64_t room = g->swap_max == SV_LIMIT_MAX ? SV_LIMIT_MAX
+                                : g->swap_max > g->swap_current ? g->swap_max - g->swap_current
+                                                                : 0;
+                s->swap_headroom = room < cap ? room : cap;
         }
         r = check_duplicates(d, s);
         if (r < 0)

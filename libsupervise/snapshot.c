@@ -374,6 +374,13 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
         }
         if (sv__is_gone(r) || (r == 0 && s->n_groups == 0))
                 r = sv__error(err, ENOENT, cg_root, s->domain + 1, "cgroup vanished");
+        if (r == 0 && !w.minimal) {
+                uint64_t cap = s->swappiness ? s->free_swap_pages * page_size : 0;
+                r = sv__swap_headroom_walk(rootfd, s->domain, cap, &s->swap_headroom);
+                if (r < 0)
+                        r = sv__error(err, -r, cg_root, s->domain + 1,
+                                      "cannot read the swap limits");
+        }
 out:
         if (dfd >= 0)
                 close(dfd);

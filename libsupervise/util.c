@@ -188,3 +188,56 @@ void sv__utf8_sanitize(const char *s, char *out, size_t size)
         }
         out[o] = '\0';
 }
+
+/*
+ * The one escaping of names for people and parsers (see supervise.h):
+ * printable ASCII but '\' stays, valid UTF-8 outside the C1 range stays,
+ * '\' becomes "\\" and every other byte "\xNN".
+ */
+const char *sv_escape(const char *s, char *out, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t n = strlen(s), o = 0;
+
+        if (size == 0)
+                return out;
+        for (size_t i = 0; i < n;) {
+                const unsigned char *u = (const unsigned char *)s + i;
+                size_t l = utf8_seq(u, n - i);
+                /* U+0080..U+009F (C1 controls) are "\xc2\x80".."\xc2\x9f". */
+                bool keep = l > 1 ? !(l == 2 && u[0] == 0xc2 && u[1] < 0xa0)
+                                  : l == 1 && u[0] >= 0x20 && u[0] < 0x7f && u[0] != '\\';
+
+                if (keep) {
+                        if (o + l >= size)
+                                break;
+                        memcpy(out + o, u, l);
+                        o += l;
+                        i += l;
+                } else if (u[0] == '\\') {
+                        if (o + 2 >= size)
+                                break;
+                        out[o++] = '\\';
+                        out[o++] = '\\';
+                        i++;
+                } else {
+                        if (o + 4 >= size)
+                                break;
+                        out[o++] = '\\';
+                        out[o++] = 'x';
+                        out[o++] = hex[u[0] >> 4];
+                        out[o++] = hex[u[0] & 15];
+                        i++;
+                }
+        }
+        out[o] = '\0';
+        return out;
+}
+
+char *sv_escape_dup(const char *s)
+{
+        size_t size = 4 * strlen(s) + 1;
+        char *out = malloc(size);
+
+        return out ? (char *)sv_escape(s, out, size) : NULL;
+}

@@ -73,12 +73,15 @@ struct sv_psi {
         bool has_full; /* the system-wide cpu file has no "full" line on old kernels */
 };
 
-/* The memory.stat fields policies need, in bytes (counters are event counts). */
+/* The memory.stat fields policies and the reclaim estimate need, in bytes
+ * (counters are event counts). Fields a kernel does not have stay 0. */
 struct sv_memory_stat {
         uint64_t anon, file, kernel, kernel_stack, pagetables, sock, shmem;
         uint64_t file_mapped, file_dirty, file_writeback, swapcached;
         uint64_t active_anon, inactive_anon, active_file, inactive_file, unevictable;
         uint64_t slab;
+        uint64_t slab_reclaimable, slab_unreclaimable;
+        uint64_t sec_pagetables, percpu, vmalloc, zswap;
         uint64_t workingset_refault_anon, workingset_refault_file;
         uint64_t pgscan, pgsteal, pgfault, pgmajfault;
 };
@@ -118,6 +121,25 @@ struct sv_proc_stat {
         char state;
         uint32_t flags; /* task->flags, PF_* */
         uint64_t starttime; /* clock ticks since boot: detects pid reuse */
+};
+
+/* What /proc/meminfo says, in kB; ->have flags the lines that were present
+ * (MemTotal and SwapTotal always are). */
+enum {
+        SV_MEMINFO_MEM_TOTAL = 1u << 0,
+        SV_MEMINFO_MEM_FREE = 1u << 1,
+        SV_MEMINFO_MEM_AVAILABLE = 1u << 2,
+        SV_MEMINFO_SWAP_TOTAL = 1u << 3,
+        SV_MEMINFO_SWAP_FREE = 1u << 4,
+        SV_MEMINFO_COMMIT_LIMIT = 1u << 5,
+        SV_MEMINFO_COMMITTED_AS = 1u << 6,
+};
+
+struct sv_meminfo {
+        uint64_t mem_total_kb, mem_free_kb, mem_available_kb;
+        uint64_t swap_total_kb, swap_free_kb;
+        uint64_t commit_limit_kb, committed_as_kb;
+        unsigned have;
 };
 
 /* ---- snapshot of a domain --------------------------------------------- */
@@ -169,6 +191,10 @@ struct sv_snapshot {
         uint64_t page_size;    /* bytes */
         uint64_t total_ram_pages;  /* MemTotal */
         uint64_t total_swap_pages; /* SwapTotal */
+        uint64_t free_swap_pages;  /* SwapFree */
+        /* What swap can still take from the domain (bytes, as
+         * sv_swap_headroom_read() says); 0 without swap or swappiness. */
+        uint64_t swap_headroom;
         int swappiness;        /* vm.swappiness: cgroup v2 has no per-memcg value */
         struct sv_group *groups; /* pre-order, kernel sibling order; [0] = domain */
         size_t n_groups;
@@ -311,6 +337,90 @@ SV_EXPORT int sv_snapshot_memcg_of(const struct sv_snapshot *s, int group);
 SV_EXPORT int sv_oom_select_flags(const struct sv_snapshot *s, int domain,
                                   const bool *extra_flags, struct sv_oom_result **ret);
 
+/* ---- what reclaim can give back (reclaim.c, pure) ---------------------- */
+
+/*
+ * A group's memory split by what memcg reclaim can take back (see
+ * reclaim.c for the kernel behaviour it follows). Bytes.
+ */
+struct sv_reclaim {
+        uint64_t usage;            /* memory.current, as given */
+        uint64_t swap_headroom;    /* as given: what swap can still take */
+        /* reclaimable */
+        uint64_t file;             /* page cache on the file LRU (dirty and writeback included) */
+        uint64_t slab_reclaimable; /* dentries, inodes */
+        uint64_t swappable;        /* anon + shmem that swap can take now */
+        /* not reclaimable */
+        uint64_t anon;             /* anon beyond the swap headroom */
+        uint64_t shmem;            /* shmem/tmpfs beyond the swap headroom */
+        uint64_t unevictable;      /* mlocked, SHM_LOCK, ramfs */
+        uint64_t kernel;           /* stacks, page tables, percpu, vmalloc, unreclaimable slab, sockets */
+        uint64_t nonreclaimable;   /* anon + shmem + unevictable + kernel */
+};
+
+/**
+ * sv_reclaim_estimate() - split @st (the group's memory.stat) into what
+ * reclaim can and cannot take back, given @swap_headroom (bytes swap can
+ * still take from this group: sv_swap_headroom_read(); 0 without swap or
+ * with vm.swappiness 0). @usage is memory.current, carried for messages.
+ */
+SV_EXPORT void sv_reclaim_estimate(const struct sv_memory_stat *st, uint64_t usage,
+                                   uint64_t swap_headroom, struct sv_reclaim *ret);
+
+/* True when the non-reclaimable memory has reached @permyriad (9000 = 90%)
+ * of @memory_max: the tripwire's kill condition. Never for "max". */
+SV_EXPORT bool sv_reclaim_over(const struct sv_reclaim *r, uint64_t memory_max,
+                               unsigned permyriad);
+
+/* Non-reclaimable memory as whole percent of @memory_max (0 for "max"). */
+SV_EXPORT unsigned sv_reclaim_share(const struct sv_reclaim *r, uint64_t memory_max);
+
+/* @value * @permyriad / 10000 without overflow (Tripwire=, thresholds). */
+SV_EXPORT uint64_t sv_permyriad_of(uint64_t value, unsigned permyriad);
+
+/* "118 MiB", "1.5 GiB", "512 B", "max" into @buf; returns @buf. */
+SV_EXPORT const char *sv_format_bytes(uint64_t bytes, char *buf, size_t size);
+
+/**
+ * sv_swap_headroom_read() - how much more of @path's memory swap can take
+ * now, as memcg reclaim sees it (mem_cgroup_get_nr_swap_pages()): SwapFree,
+ * capped by memory.swap.max - memory.swap.current of @path and each of its
+ * ancestors; 0 when vm.swappiness is 0. @root_fd is the cgroupfs root,
+ * @proc_fd the procfs root. Returns 0 and bytes in *@ret, or -errno
+ * (-ENOENT: the group is gone).
+ */
+SV_EXPORT int sv_swap_headroom_read(int root_fd, int proc_fd, const char *path, uint64_t *ret);
+
+/* ---- what set off a kill (trigger.c, pure) ------------------------------ */
+
+enum sv_trigger_kind {
+        SV_TRIGGER_TRIPWIRE,        /* non-reclaimable memory reached Tripwire= of memory.max */
+        SV_TRIGGER_PRESSURE,        /* a PSI trigger on memory.pressure fired */
+        SV_TRIGGER_KERNEL_OOM_KILL, /* the kernel OOM-killed a member: finish the group */
+};
+
+/* The trigger and the figures it was decided on. */
+struct sv_trigger {
+        enum sv_trigger_kind kind;
+        /* tripwire */
+        uint64_t memory_max;
+        unsigned permyriad;
+        struct sv_reclaim reclaim;
+        /* pressure: the trigger as written, and memory.pressure when it fired */
+        bool psi_full;
+        uint64_t stall_usec, window_usec;
+        struct sv_psi psi;
+        /* kernel-oom-kill: memory.events oom_kill before and after */
+        uint64_t oom_kill_before, oom_kill;
+};
+
+/* "tripwire", "pressure", "kernel-oom-kill" */
+SV_EXPORT const char *sv_trigger_name(enum sv_trigger_kind kind);
+
+/* One line saying what fired and with which figures ("non-reclaimable 118
+ * MiB = 92% of memory.max 128 MiB (anon …)"), snprintf()-style. */
+SV_EXPORT int sv_trigger_describe(const struct sv_trigger *t, char *buf, size_t size);
+
 /* ---- acting (kill.c) -------------------------------------------------- */
 
 /*
@@ -356,11 +466,37 @@ SV_EXPORT void sv_format_oom_summary(FILE *out, const struct sv_snapshot *s,
                                      const struct sv_oom_result *r);
 /* "Tasks in /a/b are going to be killed due to memory.oom.group set" */
 SV_EXPORT void sv_format_oom_group(FILE *out, const struct sv_snapshot *s, int group);
+/*
+ * cgsentry's own line for a process it kills (never the kernel's words):
+ * "pid 123 (hog) uid 0 in /a/b: anon-rss 110.2 MiB, file-rss 1.2 MiB,
+ * shmem-rss 0 B, swap 0 B, oom_score_adj 0" plus @note when non-NULL.
+ * Names are escaped with sv_escape().
+ */
+SV_EXPORT void sv_format_kill_task(FILE *out, const struct sv_snapshot *s, const struct sv_task *t,
+                                   const char *note);
+/* "# Memory: usage …" / "#   not reclaimable …" / "#   reclaimable: …":
+ * @group's memory split as the tripwire counts it; nothing without
+ * memory.stat in the snapshot. */
+SV_EXPORT void sv_format_memory_split(FILE *out, const struct sv_snapshot *s, int group);
 /* The whole explain text / JSON. */
 SV_EXPORT void sv_format_explain_text(FILE *out, const struct sv_snapshot *s,
                                       const struct sv_oom_result *r);
 SV_EXPORT int sv_format_explain_json(FILE *out, const struct sv_snapshot *s,
                                      const struct sv_oom_result *r);
+
+/*
+ * sv_escape() - a process or cgroup name made safe for a log line, a
+ * terminal and JSON: printable ASCII and valid UTF-8 are kept, a backslash
+ * becomes "\\", every control byte (newline, ESC, C1 controls included)
+ * and every byte that is not valid UTF-8 becomes "\xNN". Used for every
+ * name cgsentry prints. @size >= 4 * strlen(@s) + 1 keeps everything;
+ * a smaller buffer cuts the output at a whole escape. Returns @out.
+ */
+SV_EXPORT const char *sv_escape(const char *s, char *out, size_t size);
+/* sv_escape() into a malloc'ed string (NULL when out of memory). */
+SV_EXPORT char *sv_escape_dup(const char *s);
+/* Room for an escaped comm. */
+#define SV_COMM_ESCAPED_SIZE (4 * SV_COMM_LEN + 1)
 
 SV_EXPORT const char *sv_version(void);
 

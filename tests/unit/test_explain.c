@@ -121,6 +121,37 @@ static void test_explain_json_contract_on_basic_fixture(void **state)
         run_free(&r);
 }
 
+/* How close the group is to a tripwire kill: the split of its memory. */
+static void test_explain_shows_the_memory_split(void **state)
+{
+        struct run r = run("explain --json " ROOTS "work.slice/app");
+        json_object *o, *m;
+
+        assert_int_equal(r.status, 0);
+        o = json_tokener_parse(r.out);
+        assert_non_null(o);
+        m = get(o, "memory");
+        assert_int_equal(json_object_get_int64(get(m, "current")), 4096000);
+        assert_int_equal(json_object_get_int64(get(m, "max")), 268435456);
+        assert_string_equal(json_object_get_string(get(m, "high")), "max");
+        /* anon 4096000 + kernel 1 MiB (no reclaimable slab in the fixture) */
+        assert_int_equal(json_object_get_int64(get(m, "nonreclaimable")), 4096000 + 1048576);
+        assert_int_equal(json_object_get_int(get(m, "nonreclaimable_percent_of_max")), 1);
+        assert_int_equal(json_object_get_int64(get(m, "anon")), 4096000);
+        assert_int_equal(json_object_get_int64(get(m, "file")), 0);
+        assert_int_equal(json_object_get_int64(get(m, "swap_headroom")), 0);
+        json_object_put(o);
+        run_free(&r);
+
+        r = run("explain " ROOTS "work.slice/app");
+        assert_non_null(strstr(r.out, "# Memory: usage 3.9 MiB, memory.high max, memory.max "
+                                      "256 MiB\n#   not reclaimable 4.9 MiB = 1% of memory.max "
+                                      "(anon 3.9 MiB, shmem 0 B, unevictable 0 B, kernel 1.0 "
+                                      "MiB)\n#   reclaimable: page cache 0 B, slab 0 B, swappable "
+                                      "0 B (swap headroom 0 B)\n"));
+        run_free(&r);
+}
+
 static void test_explain_text_uses_kernel_lines(void **state)
 {
         struct run r = run("explain " ROOTS "/work.slice/app/");
@@ -238,6 +269,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_explain_json_contract_on_basic_fixture),
                 cmocka_unit_test(test_explain_text_uses_kernel_lines),
+                cmocka_unit_test(test_explain_shows_the_memory_split),
                 cmocka_unit_test(test_explain_without_group_kills_victim_only),
                 cmocka_unit_test(test_explain_nothing_killable_exits_1),
                 cmocka_unit_test(test_explain_missing_cgroup_exits_2_naming_path),

@@ -2242,6 +2242,46 @@ static void test_proc_stat_failure_leaves_output_untouched(void **state)
 
 /* ---- sv_parse_meminfo ---------------------------------------------------- */
 
+static void test_meminfo_all_6x(void **state)
+{
+        struct sv_meminfo mi = {};
+
+        assert_int_equal(PARSE(sv_parse_meminfo_all, MEMINFO_6X, &mi), 0);
+        assert_int_equal(mi.mem_total_kb, 24684084);
+        assert_int_equal(mi.mem_free_kb, 24475976);
+        assert_int_equal(mi.mem_available_kb, 24405904);
+        assert_int_equal(mi.swap_total_kb, 2097148);
+        assert_int_equal(mi.swap_free_kb, 2097148);
+        assert_true(mi.have & SV_MEMINFO_SWAP_FREE);
+        assert_true(mi.have & SV_MEMINFO_MEM_AVAILABLE);
+}
+
+/* Lines a kernel may lack are flagged absent; a line seen twice is a
+ * spliced read. */
+static void test_meminfo_all_optional_and_duplicate(void **state)
+{
+        struct sv_meminfo mi = { .swap_free_kb = 99 };
+
+        assert_int_equal(PARSE(sv_parse_meminfo_all, "MemTotal: 16 kB\nSwapTotal: 8 kB\n", &mi),
+                         0);
+        assert_false(mi.have & (SV_MEMINFO_SWAP_FREE | SV_MEMINFO_MEM_AVAILABLE |
+                                SV_MEMINFO_COMMIT_LIMIT | SV_MEMINFO_COMMITTED_AS));
+        assert_int_equal(mi.swap_free_kb, 0);
+        mi.swap_free_kb = 99;
+        assert_int_equal(PARSE(sv_parse_meminfo_all,
+                               "MemTotal: 16 kB\nSwapFree: 1 kB\nSwapTotal: 8 kB\nSwapFree: 2 kB\n",
+                               &mi),
+                         -EINVAL);
+        assert_int_equal(mi.swap_free_kb, 99); /* untouched on failure */
+        assert_int_equal(PARSE(sv_parse_meminfo_all,
+                               "MemTotal: 16 kB\nCommitLimit: 4 kB\nCommitted_AS: 5 kB\n"
+                               "SwapTotal: 8 kB\n",
+                               &mi),
+                         0);
+        assert_int_equal(mi.commit_limit_kb, 4);
+        assert_int_equal(mi.committed_as_kb, 5);
+}
+
 static void test_meminfo_6x(void **state)
 {
         uint64_t mem = 0, swap = 0;
@@ -2760,6 +2800,8 @@ int main(void)
                 cmocka_unit_test(test_meminfo_missing_mem_total_is_einval),
                 cmocka_unit_test(test_meminfo_cut_inside_a_line_is_einval),
                 cmocka_unit_test(test_meminfo_garbage_is_einval),
+                cmocka_unit_test(test_meminfo_all_6x),
+                cmocka_unit_test(test_meminfo_all_optional_and_duplicate),
                 cmocka_unit_test(test_meminfo_overflow_is_erange),
                 cmocka_unit_test(test_meminfo_duplicate_key_is_einval),
                 cmocka_unit_test(test_meminfo_empty_is_einval),

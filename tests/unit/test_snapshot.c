@@ -766,6 +766,22 @@ static void test_json_write_error(void **state)
         sv_snapshot_free(s);
 }
 
+/* Snapshots saved before free_swap_pages and swap_headroom existed: the
+ * headroom follows from the domain's own swap limit and the swap. */
+static void test_json_swap_headroom_default(void **state)
+{
+        static const char *const text =
+                "{\"schema\":\"cgsentry-snapshot/1\",\"total_swap_pages\":1024,"
+                "\"groups\":[{\"path\":\"/d\",\"parent\":null,\"memcg\":true,"
+                "\"memory_max\":1048576,\"oom_group\":false,\"swap_max\":2097152,"
+                "\"swap_current\":1048576,\"tasks\":[]}]}";
+        struct sv_snapshot *s = from_json_ok(text);
+
+        assert_int_equal(s->free_swap_pages, 1024);
+        assert_int_equal(s->swap_headroom, 1048576); /* 2 MiB max - 1 MiB used < 4 MiB free */
+        sv_snapshot_free(s);
+}
+
 static void test_json_minimal(void **state)
 {
         char *text = read_text(MINIMAL_JSON);
@@ -1230,6 +1246,7 @@ int main(void)
                 cmocka_unit_test(test_json_round_trip_edge_values),
                 cmocka_unit_test(test_json_write_error),
                 cmocka_unit_test(test_json_minimal),
+                cmocka_unit_test(test_json_swap_headroom_default),
                 cmocka_unit_test(test_json_optional_keys_set_have),
                 cmocka_unit_test(test_json_validation_errors),
                 cmocka_unit_test(test_json_error_message),
