@@ -501,7 +501,7 @@ def run_runaway(arena, tag, *, limit, oom_group=False, ref_bytes, chunk_mib=8, n
         kills = [(m.group(1), int(m.group(2))) for m in KILL_RX.finditer(text)]
         rec["daemon_kills"] = [k for k in kills if k[0] == cg]
         rec["daemon_latency_us"] = [us for p, us in kills if p == cg]
-        trig = re.findall(r"(tripwire|kernel-oom-kill|pressure) on /" + re.escape(cg), text)
+        trig = re.findall(r"(tripwire|kernel-oom-kill|pressure): /" + re.escape(cg) + " ", text)
         rec["daemon_triggers"] = trig
     if peer:
         text = peer.log(plog0)

@@ -29,6 +29,7 @@
 #include "cgsentry/supervise.h"
 #include "config.h"
 #include "log.h"
+#include "report.h"
 #include "parse.h"
 #include "supervisor.h"
 #include "util.h"
@@ -81,6 +82,8 @@ struct run {
         bool exited, killed_by_us;
         int term_signal; /* the signal that ended the command, 0 if it exited */
         char kill_trigger[32];
+        char kill_why[1024];
+        struct sv_trigger kill_trig;
         size_t kill_count;
         struct timespec started;
         struct sv_memory_events events;
@@ -546,13 +549,15 @@ static int spawn(struct run *r)
         return pidfd < 0 ? fail("pidfd_open: %s", strerror(errno)) : 0;
 }
 
-static void on_kill(void *userdata, const char *trigger, const char *cgroup, size_t n)
+static void on_kill(void *userdata, const struct supervisor_kill *k)
 {
         struct run *r = userdata;
 
         r->killed_by_us = true;
-        r->kill_count += n;
-        snprintf(r->kill_trigger, sizeof(r->kill_trigger), "%s", trigger);
+        r->kill_count += k->n_processes;
+        r->kill_trig = *k->trigger;
+        snprintf(r->kill_trigger, sizeof(r->kill_trigger), "%s", sv_trigger_name(k->trigger->kind));
+        snprintf(r->kill_why, sizeof(r->kill_why), "%s", k->why);
 }
 
 static void read_final_stats(struct run *r)
@@ -658,6 +663,10 @@ static int write_report(struct run *r, int exit_code, const char *killed_by)
         json_object_object_add(o, "trigger", r->killed_by_us
                                                      ? json_object_new_string(r->kill_trigger)
                                                      : NULL);
+        json_object_object_add(o, "reason", r->killed_by_us ? json_object_new_string(r->kill_why)
+                                                            : NULL);
+        json_object_object_add(o, "figures", r->killed_by_us ? cgsentry_trigger_json(&r->kill_trig)
+                                                             : NULL);
         json_object_object_add(o, "processes_killed", json_object_new_uint64(r->kill_count));
         json_object_object_add(o, "memory_peak",
                                r->have_peak ? json_object_new_uint64(r->peak) : NULL);
@@ -818,13 +827,7 @@ int cgsentry_cmd_run(int argc, char **argv)
                 killed_by = "cgsentry";
                 ret = 137;
                 fprintf(stderr, "cgsentry run: killed %s (%zu process%s) on %s: %s\n", r.argv[0],
-                        r.kill_count, r.kill_count == 1 ? "" : "es", r.kill_trigger,
-                        strcmp(r.kill_trigger, "tripwire") == 0
-                                ? "memory use crossed the tripwire below --memory-max"
-                        : strcmp(r.kill_trigger, "pressure") == 0
-                                ? "memory pressure stayed above --pressure"
-                                : "the kernel's OOM killer hit one process; the rest of the tree "
-                                  "went with it");
+                        r.kill_count, r.kill_count == 1 ? "" : "es", r.kill_trigger, r.kill_why);
         } else if (r.events.oom_kill > 0) {
                 killed_by = "kernel";
                 if (!r.quiet)

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "cgsentry/supervise.h"
 #include "log.h"
 
 static int use_journal = -1;
@@ -35,25 +38,101 @@ void cgsentry_log_init(void)
                       fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
+#define MAX_FIELDS 32
+
+struct fields {
+        struct iovec iov[MAX_FIELDS];
+        char *str[MAX_FIELDS];
+        int n;
+};
+
+static void add(struct fields *fl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct fields *fl, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        int n;
+
+        if (fl->n == MAX_FIELDS)
+                return;
+        va_start(ap, fmt);
+        n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        fl->str[fl->n] = s;
+        fl->iov[fl->n].iov_base = s;
+        fl->iov[fl->n].iov_len = (size_t)n;
+        fl->n++;
+}
+
+/* The figures a kill was decided on, as journal fields (bytes, percent). */
+static void add_trigger(struct fields *fl, const struct sv_trigger *t)
+{
+        const struct sv_reclaim *r = &t->reclaim;
+
+        switch (t->kind) {
+        case SV_TRIGGER_TRIPWIRE:
+                add(fl, "CGSENTRY_MEMORY_MAX_BYTES=%" PRIu64, t->memory_max);
+                add(fl, "CGSENTRY_TRIPWIRE_PERCENT=%u.%02u", t->permyriad / 100,
+                    t->permyriad % 100);
+                add(fl, "CGSENTRY_MEMORY_CURRENT_BYTES=%" PRIu64, r->usage);
+                add(fl, "CGSENTRY_NONRECLAIMABLE_BYTES=%" PRIu64, r->nonreclaimable);
+                add(fl, "CGSENTRY_ANON_BYTES=%" PRIu64, r->anon);
+                add(fl, "CGSENTRY_SHMEM_BYTES=%" PRIu64, r->shmem);
+                add(fl, "CGSENTRY_UNEVICTABLE_BYTES=%" PRIu64, r->unevictable);
+                add(fl, "CGSENTRY_KERNEL_BYTES=%" PRIu64, r->kernel);
+                add(fl, "CGSENTRY_FILE_BYTES=%" PRIu64, r->file);
+                add(fl, "CGSENTRY_SWAP_HEADROOM_BYTES=%" PRIu64, r->swap_headroom);
+                break;
+        case SV_TRIGGER_PRESSURE:
+                add(fl, "CGSENTRY_PSI_TRIGGER=%s %" PRIu64 " %" PRIu64, t->psi_full ? "full" : "some",
+                    t->stall_usec, t->window_usec);
+                add(fl, "CGSENTRY_PSI_SOME_AVG10=%.2f", t->psi.some.avg10);
+                if (t->psi.has_full)
+                        add(fl, "CGSENTRY_PSI_FULL_AVG10=%.2f", t->psi.full.avg10);
+                break;
+        case SV_TRIGGER_KERNEL_OOM_KILL:
+                add(fl, "CGSENTRY_OOM_KILL=%" PRIu64, t->oom_kill);
+                break;
+        }
+}
+
 static void emit(int priority, const struct cgsentry_log_fields *f, const char *msg)
 {
         static const char *const names[] = { "emerg", "alert", "crit", "error",
                                              "warning", "notice", "info", "debug" };
-        char pid[32];
 
         if (priority > max_priority)
                 return;
         if (use_journal < 0)
                 cgsentry_log_init();
         if (use_journal) {
-                snprintf(pid, sizeof(pid), "%d", f ? f->victim_pid : 0);
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priority,
-                                "MESSAGE_ID=%s", f && f->message_id ? f->message_id : "",
-                                "CGSENTRY_CGROUP=%s", f && f->cgroup ? f->cgroup : "",
-                                "CGSENTRY_TRIGGER=%s", f && f->trigger ? f->trigger : "",
-                                "CGSENTRY_POLICY=%s", f && f->policy ? f->policy : "",
-                                "CGSENTRY_VICTIM_PID=%s", f && f->victim_pid ? pid : "",
-                                NULL);
+                struct fields fl = { .n = 0 };
+
+                add(&fl, "MESSAGE=%s", msg);
+                add(&fl, "PRIORITY=%d", priority);
+                add(&fl, "SYSLOG_IDENTIFIER=%s", ident);
+                if (f && f->message_id)
+                        add(&fl, "MESSAGE_ID=%s", f->message_id);
+                /* Relative to the cgroup root, as it always was: a contract. */
+                if (f && f->cgroup)
+                        add(&fl, "CGSENTRY_CGROUP=%s", f->cgroup + strspn(f->cgroup, "/"));
+                if (f && f->trigger)
+                        add(&fl, "CGSENTRY_TRIGGER=%s", f->trigger);
+                if (f && f->policy)
+                        add(&fl, "CGSENTRY_POLICY=%s", f->policy);
+                if (f && f->rule)
+                        add(&fl, "CGSENTRY_RULE=%s", f->rule);
+                if (f && f->victim_pid)
+                        add(&fl, "CGSENTRY_VICTIM_PID=%d", f->victim_pid);
+                if (f && f->killed_pids)
+                        add(&fl, "CGSENTRY_KILLED_PIDS=%s", f->killed_pids);
+                if (f && f->trig)
+                        add_trigger(&fl, f->trig);
+                sd_journal_sendv(fl.iov, fl.n);
+                for (int i = 0; i < fl.n; i++)
+                        free(fl.str[i]);
                 return;
         }
         fprintf(stderr, "%s[%d]: %s%s%s\n", ident, getpid(),

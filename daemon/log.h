@@ -17,12 +17,18 @@
 #define CGSENTRY_MID_SUPERVISE "5c8e0f7ad1a94a4f8d7b3f0c2e61a904"
 #define CGSENTRY_MID_CONFIG "5c8e0f7ad1a94a4f8d7b3f0c2e61a905"
 
+struct sv_trigger;
+
 struct cgsentry_log_fields {
         const char *message_id;
         const char *cgroup;
         const char *trigger;
         const char *policy;
-        int victim_pid; /* 0: none */
+        const char *rule;
+        int victim_pid;            /* 0: none */
+        const char *killed_pids;   /* "123 124 125", or NULL */
+        /* The figures a kill was decided on: CGSENTRY_* memory fields. */
+        const struct sv_trigger *trig;
 };
 
 void cgsentry_log_init(void);

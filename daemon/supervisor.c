@@ -26,18 +26,6 @@
 #define CONFIRM_INTERVAL_MSEC 20
 #define CONFIRM_TRIES 250
 
-enum trigger {
-        TRIGGER_TRIPWIRE,
-        TRIGGER_PRESSURE,
-        TRIGGER_KERNEL_OOM_KILL,
-};
-
-static const char *const trigger_names[] = {
-        [TRIGGER_TRIPWIRE] = "tripwire",
-        [TRIGGER_PRESSURE] = "pressure",
-        [TRIGGER_KERNEL_OOM_KILL] = "kernel-oom-kill",
-};
-
 struct group;
 
 /* One watched cgroup directory: discovery of children, and for supervised
@@ -58,6 +46,7 @@ struct group {
         struct dirwatch *dw;
         const struct cgsentry_rule *rule;
         int dfd, events_fd, events_local_fd;
+        int stat_fd; /* memory.stat, for Tripwire= only */
         struct sv_memory_events last, last_local;
         int psi_fd;
         uv_poll_t *psi; /* allocated only for PressureStall= */
@@ -65,6 +54,7 @@ struct group {
         uv_poll_t *events_poll, *local_poll; /* only without inotify (ENOSPC) */
         int open_handles;  /* libuv handles not yet closed; the last one frees g */
         bool high_set;
+        bool high_noted; /* said once that a high event was only page cache */
         uint64_t orig_high;
         uint64_t armed_max; /* memory.max the tripwire was computed from */
         uint64_t armed_high; /* what memory.high holds while we own it */
@@ -248,7 +238,8 @@ static void grace_cb(uv_timer_t *t)
         sigkill_all(t->data);
 }
 
-static char *report_text(const struct sv_snapshot *s, const struct sv_oom_result *res)
+/* The processes a kill takes, one line each in cgsentry's own words. */
+static char *kill_list_text(const struct sv_snapshot *s, const struct sv_oom_result *res)
 {
         char *text = NULL;
         size_t len = 0;
@@ -256,23 +247,11 @@ static char *report_text(const struct sv_snapshot *s, const struct sv_oom_result
 
         if (!f)
                 return NULL;
-        if (res->victim >= 0) {
-                sv_format_oom_summary(f, s, res);
-                sv_format_killed(f, s, &s->tasks[res->victim]);
-                /* The kernel's line only when the kernel's flag is what widened the
-                 * kill; an OOMGroup= rule says so in its own words. */
-                if (res->kill_group >= 0 && s->groups[res->kill_group].oom_group)
-                        sv_format_oom_group(f, s, res->kill_group);
-                else if (res->kill_group >= 0)
-                        fprintf(f, "Tasks in %s are going to be killed due to OOMGroup=yes\n",
-                                s->groups[res->kill_group].path);
-                for (size_t i = 0; i < res->n_kill_tasks; i++)
-                        if (res->kill_tasks[i] != res->victim)
-                                sv_format_killed(f, s, &s->tasks[res->kill_tasks[i]]);
-        } else {
-                for (size_t i = 0; i < res->n_kill_tasks; i++)
-                        sv_format_killed(f, s, &s->tasks[res->kill_tasks[i]]);
-        }
+        for (size_t i = 0; i < res->n_kill_tasks; i++)
+                sv_format_kill_task(f, s, &s->tasks[res->kill_tasks[i]],
+                                    res->kill_tasks[i] == res->victim
+                                            ? "the victim the kernel's badness picks"
+                                            : NULL);
         fclose(f);
         return text;
 }
@@ -295,7 +274,8 @@ static int finish_kernel_kill(const struct sv_snapshot *s, struct sv_oom_result 
 }
 
 static int start_kill(struct group *g, const struct sv_snapshot *s,
-                      const struct sv_oom_result *res, enum trigger trig, uint64_t event_ns)
+                      const struct sv_oom_result *res, const struct sv_trigger *trig,
+                      const char *why, uint64_t event_ns)
 {
         struct supervisor *sv = g->sv;
         const struct cgsentry_rule *rule = g->rule;
@@ -317,12 +297,15 @@ static int start_kill(struct group *g, const struct sv_snapshot *s,
         g->kill_started_ms = uv_now(sv->loop);
         g->event_ns = rule->term_grace_usec ? 0 : event_ns;
         sv->n_kills++;
-        if (sv->opts.on_kill)
-                sv->opts.on_kill(sv->opts.userdata, trigger_names[trig], g->kill_path,
-                                 res->n_kill_tasks);
         if (!g->kill_path) {
                 close_pidfds(g);
                 return -ENOMEM;
+        }
+        if (sv->opts.on_kill) {
+                struct supervisor_kill k = { .trigger = trig, .cgroup = g->dw->path,
+                                             .kill_cgroup = g->kill_path,
+                                             .n_processes = res->n_kill_tasks, .why = why };
+                sv->opts.on_kill(sv->opts.userdata, &k);
         }
         if (rule->term_grace_usec) {
                 for (size_t i = 0; i < g->n_pidfds; i++)
@@ -384,73 +367,92 @@ static int policy_select(struct group *g, const struct sv_snapshot *s, const boo
         return 0;
 }
 
-static void act(struct group *g, enum trigger trig, uint64_t event_ns)
+/* Why the kill takes a whole group rather than one process. */
+static const char *whole_group_reason(const struct group *g, const struct sv_snapshot *s,
+                                      const struct sv_oom_result *res,
+                                      const struct sv_trigger *trig)
+{
+        if (res->kill_group < 0)
+                return "one process: no memory.oom.group and no OOMGroup=";
+        if (trig->kind == SV_TRIGGER_KERNEL_OOM_KILL)
+                return "OnKernelOOMKill=group-kill finishes the group";
+        if (s->groups[res->kill_group].oom_group)
+                return "memory.oom.group is set";
+        if (res->victim < 0)
+                return "the policy chose the group";
+        return "OOMGroup=yes";
+}
+
+static void act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
 {
         struct supervisor *sv = g->sv;
         const struct cgsentry_rule *rule = g->rule;
+        const char *tname = sv_trigger_name(trig->kind);
         /* The kernel mirror needs only limits, oom.group and the tasks; plugin
          * policies may look at counters, PSI and memory.stat. */
         struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
                                       .proc_root = sv->cfg->proc_root,
                                       .minimal = !g->policy };
-        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = trigger_names[trig],
-                                         .policy = rule->policy ?: "kernel" };
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = tname,
+                                         .policy = rule->policy ?: "kernel", .rule = rule->name,
+                                         .trig = trig };
         struct sv_oom_result *res = NULL;
         struct sv_snapshot *s = NULL;
         struct sv_error err = {};
+        char why[1024], *list = NULL, *pids = NULL;
+        size_t pids_len = 0;
         uint64_t now;
         bool *flags = NULL;
-        char *text;
         int r;
 
         /* uv_now() is the loop's cached time, from before this callback. */
         uv_update_time(sv->loop);
         now = uv_now(sv->loop);
         if (now < g->cooldown_until_ms || g->kill_path) {
-                cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill",
-                             trigger_names[trig], g->dw->path);
+                cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill", tname,
+                             g->dw->path);
                 return;
         }
         r = sv_snapshot_take(&o, g->dw->path, &s, &err);
         cgsentry_log(LOG_DEBUG, &f, "%s on /%s: snapshot read %" PRIu64 " us after the event",
-                     trigger_names[trig], g->dw->path, (uv_hrtime() - event_ns) / 1000);
+                     tname, g->dw->path, (uv_hrtime() - event_ns) / 1000);
         if (r < 0) {
                 if (!sv__is_gone(r))
-                        cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s",
-                                     trigger_names[trig], g->dw->path, err.path,
+                        cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s", tname,
+                                     g->dw->path, err.path,
                                      err.what[0] ? err.what : strerror(-r));
                 return;
         }
         mark_protected(s, rule);
-        if (trig == TRIGGER_KERNEL_OOM_KILL) {
+        if (trig->kind == SV_TRIGGER_KERNEL_OOM_KILL) {
                 r = finish_kernel_kill(s, &res);
         } else {
-                char why[SV_POLICY_EXPLANATION_SIZE + 600] = "";
+                char pwhy[SV_POLICY_EXPLANATION_SIZE + 600] = "";
                 flags = calloc(s->n_groups, sizeof(bool));
                 if (flags)
                         flags[0] = rule->oom_group;
                 r = flags ? 0 : -ENOMEM;
                 if (r == 0 && g->policy) {
-                        r = policy_select(g, s, flags, &res, why, sizeof(why));
+                        r = policy_select(g, s, flags, &res, pwhy, sizeof(pwhy));
                         if (r < 0) {
                                 cgsentry_log(LOG_ERR, &f, "policy %s failed (%s); using the "
-                                             "kernel's choice", rule->policy, why);
+                                             "kernel's choice", rule->policy, pwhy);
                                 r = 0;
-                        } else if (why[0]) {
-                                cgsentry_log(LOG_NOTICE, &f, "policy %s: %s", rule->policy, why);
+                        } else if (pwhy[0]) {
+                                cgsentry_log(LOG_NOTICE, &f, "policy %s: %s", rule->policy, pwhy);
                         }
                 }
                 if (r == 0 && !res)
                         r = sv_oom_select_flags(s, 0, flags, &res);
         }
         if (r < 0) {
-                cgsentry_log(LOG_ERR, &f, "%s on /%s: %s", trigger_names[trig], g->dw->path,
-                             strerror(-r));
+                cgsentry_log(LOG_ERR, &f, "%s on /%s: %s", tname, g->dw->path, strerror(-r));
                 goto out;
         }
+        sv_trigger_describe(trig, why, sizeof(why));
         if (res->n_kill_tasks == 0) {
-                cgsentry_log(LOG_NOTICE, &f, "%s on /%s: nothing killable",
-                             trigger_names[trig], g->dw->path);
+                cgsentry_log(LOG_NOTICE, &f, "%s: /%s %s; nothing killable", tname, g->dw->path,
+                             why);
                 goto out;
         }
         f.victim_pid = res->victim >= 0 ? s->tasks[res->victim].pid
@@ -458,23 +460,34 @@ static void act(struct group *g, enum trigger trig, uint64_t event_ns)
         f.message_id = rule->dry_run ? CGSENTRY_MID_DRY_RUN : CGSENTRY_MID_KILL;
         if (res->kill_group >= 0)
                 f.cgroup = rel(s->groups[res->kill_group].path);
+        {
+                FILE *pf = open_memstream(&pids, &pids_len);
+                for (size_t i = 0; pf && i < res->n_kill_tasks; i++)
+                        fprintf(pf, "%s%d", i ? " " : "", s->tasks[res->kill_tasks[i]].pid);
+                if (pf)
+                        fclose(pf);
+                f.killed_pids = pids;
+        }
         g->cooldown_until_ms = now + rule->cooldown_usec / 1000;
         /* Act first, explain after: the report is for people, the kill is
          * racing the kernel's OOM killer. */
-        if (!rule->dry_run && start_kill(g, s, res, trig, event_ns) < 0)
+        if (!rule->dry_run && start_kill(g, s, res, trig, why, event_ns) < 0)
                 cgsentry_log(LOG_ERR, &f, "out of memory preparing the kill");
-        cgsentry_log(LOG_WARNING, &f, "%s%s on /%s (rule %s): killing %zu process%s%s%s",
-                     rule->dry_run ? "dry run: " : "", trigger_names[trig], g->dw->path,
-                     rule->name, res->n_kill_tasks, res->n_kill_tasks == 1 ? "" : "es",
-                     res->kill_group >= 0 ? " of " : "",
-                     res->kill_group >= 0 ? s->groups[res->kill_group].path : "");
-        text = report_text(s, res);
-        if (text) {
-                cgsentry_log_lines(LOG_WARNING, &f, text);
-                free(text);
+        cgsentry_log(LOG_WARNING, &f, "%s%s: /%s %s; %s %zu process%s of %s (rule %s, policy %s; %s)",
+                     rule->dry_run ? "dry run: " : "", tname, g->dw->path, why,
+                     rule->dry_run ? "would kill" : "killing", res->n_kill_tasks,
+                     res->n_kill_tasks == 1 ? "" : "es",
+                     res->kill_group >= 0 ? s->groups[res->kill_group].path
+                                          : s->groups[s->tasks[res->victim].group].path,
+                     rule->name, f.policy, whole_group_reason(g, s, res, trig));
+        list = kill_list_text(s, res);
+        if (list) {
+                cgsentry_log_lines(LOG_INFO, &f, list);
+                free(list);
         }
         notify_status(sv);
 out:
+        free(pids);
         free(flags);
         sv_oom_result_free(res);
         sv_snapshot_free(s);
@@ -492,9 +505,79 @@ static int read_events(int fd, struct sv_memory_events *ret)
         return sv_parse_memory_events(buf, (size_t)n, ret);
 }
 
+/* A kill of this group is in flight or just done: triggers wait. */
+static bool cooling_down(struct group *g)
+{
+        uv_update_time(g->sv->loop);
+        return uv_now(g->sv->loop) < g->cooldown_until_ms || g->kill_path;
+}
+
+/*
+ * A "high" event only says that usage went above memory.high and the
+ * kernel started reclaiming (reclaim_high()). Whether the group is in
+ * danger depends on what that reclaim cannot take back: see reclaim.c.
+ * Returns 1 when the tripwire fires (with the figures in @t), 0 when the
+ * memory above memory.high is reclaimable, -errno when the group could not
+ * be read (it is going away).
+ */
+static int tripwire_assess(struct group *g, struct sv_trigger *t)
+{
+        struct supervisor *sv = g->sv;
+        struct sv_memory_stat st;
+        uint64_t usage = 0, headroom = 0;
+        char buf[8192];
+        ssize_t n;
+        int r;
+
+        n = sv__read_fd(g->stat_fd, buf, sizeof(buf));
+        if (n < 0)
+                return (int)n;
+        r = sv_parse_memory_stat(buf, (size_t)n, &st);
+        if (r < 0)
+                return r;
+        n = sv__read_at(g->dfd, "memory.current", buf, sizeof(buf));
+        if (n >= 0)
+                (void)sv_parse_u64(buf, (size_t)n, &usage);
+        r = sv_swap_headroom_read(sv->root_fd, sv->proc_fd, g->dw->path, &headroom);
+        if (r < 0 && !sv__is_gone(r))
+                headroom = 0; /* unknown: count swap-backed memory as stuck */
+        *t = (struct sv_trigger){ .kind = SV_TRIGGER_TRIPWIRE, .memory_max = g->armed_max,
+                                  .permyriad = g->rule->tripwire_permyriad };
+        sv_reclaim_estimate(&st, usage, headroom, &t->reclaim);
+        return sv_reclaim_over(&t->reclaim, t->memory_max, t->permyriad);
+}
+
+static void tripwire_event(struct group *g, uint64_t event_ns)
+{
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = "tripwire",
+                                         .rule = g->rule->name };
+        struct sv_trigger t;
+        char why[1024];
+        int r;
+
+        if (cooling_down(g))
+                return;
+        r = tripwire_assess(g, &t);
+        if (r > 0) {
+                act(g, &t, event_ns);
+                return;
+        }
+        if (r < 0)
+                return; /* the group is going away; the directory event follows */
+        /* Reclaim is doing its job: say so once at info level, then only in
+         * debug output (a cache-heavy service raises this many times a second). */
+        sv_trigger_describe(&t, why, sizeof(why));
+        cgsentry_log(g->high_noted ? LOG_DEBUG : LOG_INFO, &f,
+                     "/%s is above memory.high but below the tripwire: %s; not killing%s",
+                     g->dw->path, why,
+                     g->high_noted ? "" : " (further such events are logged at debug level)");
+        g->high_noted = true;
+}
+
 static void group_check_events(struct group *g, uint64_t event_ns)
 {
         struct sv_memory_events ev, local = g->last_local;
+        uint64_t oom_kill_before = g->last.oom_kill;
         bool oom_kill, high;
 
         if (read_events(g->events_fd, &ev) < 0)
@@ -508,10 +591,14 @@ static void group_check_events(struct group *g, uint64_t event_ns)
                                        : ev.high > g->last.high;
         g->last = ev;
         g->last_local = local;
-        if (oom_kill && g->rule->on_kernel_oom_kill)
-                act(g, TRIGGER_KERNEL_OOM_KILL, event_ns);
-        else if (high && g->high_set)
-                act(g, TRIGGER_TRIPWIRE, event_ns);
+        if (oom_kill && g->rule->on_kernel_oom_kill) {
+                struct sv_trigger t = { .kind = SV_TRIGGER_KERNEL_OOM_KILL,
+                                        .oom_kill_before = oom_kill_before,
+                                        .oom_kill = ev.oom_kill };
+                act(g, &t, event_ns);
+        } else if (high && g->high_set) {
+                tripwire_event(g, event_ns);
+        }
 }
 
 static void poll_closed(uv_handle_t *h)
@@ -568,7 +655,23 @@ static void psi_cb(uv_poll_t *h, int status, int events)
                 uv_poll_stop(h);
                 return;
         }
-        act(g, TRIGGER_PRESSURE, uv_hrtime());
+        {
+                const struct cgsentry_pressure *p = &g->rule->pressure;
+                struct sv_trigger t = { .kind = SV_TRIGGER_PRESSURE, .psi_full = p->full,
+                                        .stall_usec = p->stall_usec,
+                                        .window_usec = p->window_usec };
+                uint64_t now = uv_hrtime();
+                char buf[512];
+                ssize_t n;
+
+                if (cooling_down(g))
+                        return;
+                /* The averages for the message; the trigger itself decided. */
+                n = sv__read_at(g->dfd, "memory.pressure", buf, sizeof(buf));
+                if (n >= 0)
+                        (void)sv_parse_psi(buf, (size_t)n, &t.psi);
+                act(g, &t, now);
+        }
 }
 
 static int read_limit_at(int dfd, const char *name, uint64_t *ret)
@@ -768,7 +871,7 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
         g->sv = sv;
         g->dw = dw;
         g->rule = rule;
-        g->psi_fd = g->events_local_fd = -1;
+        g->psi_fd = g->events_local_fd = g->stat_fd = -1;
         g->armed_max = 0;
         g->dfd = openat(sv->root_fd, *dw->path ? dw->path : ".",
                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -802,8 +905,16 @@ static struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *
                 if (g->events_local_fd >= 0)
                         g->local_poll = start_poll(g, g->events_local_fd, events_poll_cb);
         }
-        if (rule->tripwire_permyriad)
+        if (rule->tripwire_permyriad) {
+                /* Kept open: read on every high event, when time counts. */
+                g->stat_fd = openat(g->dfd, "memory.stat", O_RDONLY | O_CLOEXEC);
+                if (g->stat_fd < 0) {
+                        if (errno == EMFILE || errno == ENFILE)
+                                goto fail_fd;
+                        goto fail;
+                }
                 arm_tripwire(g);
+        }
         if (rule->pressure.enabled)
                 setup_pressure(g);
         sv->n_groups++;
@@ -824,8 +935,10 @@ fail_fd:
         /* Silence here would leave a group unsupervised without a word. */
         if (errno == EMFILE || errno == ENFILE)
                 cgsentry_log(LOG_ERR, &f, "cannot supervise /%s: out of file descriptors (%m); "
-                             "raise LimitNOFILE= (each group holds 3)", dw->path);
+                             "raise LimitNOFILE= (each group holds up to 4)", dw->path);
 fail:
+        if (g->stat_fd >= 0)
+                close(g->stat_fd);
         if (g->events_local_fd >= 0)
                 close(g->events_local_fd);
         if (g->events_fd >= 0 && g->dfd >= 0)
@@ -867,6 +980,8 @@ static void group_close(struct group *g)
         close(g->events_fd);
         if (g->events_local_fd >= 0)
                 close(g->events_local_fd);
+        if (g->stat_fd >= 0)
+                close(g->stat_fd);
         close(g->dfd);
         sv->n_groups--;
         close_poll(g->psi);
@@ -1210,7 +1325,12 @@ static void lock_memory(struct supervisor *sv)
                 if (!w->group || sv_snapshot_take(&o, w->path, &s, NULL) < 0)
                         continue;
                 if (sv_oom_select(s, 0, &res) == 0) {
-                        text = report_text(s, res);
+                        struct sv_trigger t = { .kind = SV_TRIGGER_TRIPWIRE };
+                        char why[1024];
+                        sv_trigger_describe(&t, why, sizeof(why));
+                        if (w->group->stat_fd >= 0)
+                                (void)tripwire_assess(w->group, &t);
+                        text = kill_list_text(s, res);
                         free(text);
                 }
                 sv_oom_result_free(res);

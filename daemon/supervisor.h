@@ -12,9 +12,20 @@
 
 #include <uv.h>
 
+#include "cgsentry/supervise.h"
 #include "config.h"
 
 struct supervisor;
+
+/* A kill the supervisor is starting, for its host (cgsentry run). Valid
+ * during the on_kill() call only. */
+struct supervisor_kill {
+        const struct sv_trigger *trigger; /* what fired, with its figures */
+        const char *cgroup;               /* the supervised group (relative) */
+        const char *kill_cgroup;          /* the group being emptied (relative) */
+        size_t n_processes;
+        const char *why;                  /* sv_trigger_describe() */
+};
 
 struct supervisor_opts {
         const char *config_path;
@@ -22,9 +33,8 @@ struct supervisor_opts {
         /* Embedded in another program (cgsentry run): no signal handlers, no
          * sd_notify; the host program owns both. */
         bool embedded;
-        /* Called after each kill cgsentry started (not in dry runs). */
-        void (*on_kill)(void *userdata, const char *trigger, const char *cgroup,
-                        size_t n_processes);
+        /* Called when a kill starts (not in dry runs). */
+        void (*on_kill)(void *userdata, const struct supervisor_kill *k);
         void *userdata;
 };
 

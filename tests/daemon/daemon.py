@@ -425,6 +425,14 @@ class Daemon:
         return int(m.group(1)) if m else 0
 
 
+def kill_rx(trigger, rel, rule, n, of=None, dry=False):
+    """The line cgsentryd logs for a kill decision, as a regex: what fired on
+    which group with its figures, then how many processes of which group."""
+    return (rf"{'dry run: ' if dry else ''}{trigger}: /{re.escape(rel)} .*; "
+            rf"{'would kill' if dry else 'killing'} {n} process(?:es)? of "
+            rf"/{re.escape(of or rel)} \(rule {re.escape(rule)}, policy ")
+
+
 def latencies(d, since=0):
     return [int(x) for x in d.findall(r"SIGKILL sent to /\S+ (\d+) us after the event", since)]
 
@@ -501,10 +509,9 @@ Cooldown=2s
             if ev_rw.get("oom_kill") or ev_sl.get("oom_kill"):
                 problems.append(f"kernel OOM kill: runaway oom_kill={ev_rw.get('oom_kill')}, "
                                 f"slice oom_kill={ev_sl.get('oom_kill')}")
-            if not d.wait_log(rf"warning: tripwire on /{re.escape(rw)} \(rule services\): "
-                              rf"killing 4 processes of /{re.escape(rw)}$", 5, since):
-                problems.append("no 'tripwire on /%s (rule services): killing 4 processes' line"
-                                % rw)
+            if not d.wait_log(r"warning: " + kill_rx("tripwire", rw, "services", 4) +
+                              r"kernel; OOMGroup=yes\)$", 5, since):
+                problems.append("no 'tripwire: /%s ...; killing 4 processes' line" % rw)
             run_lat = latencies(d, since)
             lat += run_lat
         finally:
@@ -561,9 +568,8 @@ Cooldown=2s
         R.check(gone and all(p.killed_by() == signal.SIGKILL for p in sleepers),
                 f"oomkill: cgsentryd killed the 2 sleepers {dt:.1f} s after the hog died "
                 f"({sleepers})", d.tail())
-        m = d.search(r"kernel-oom-kill on /work\.slice/svc \(rule kernel\): killing (\d+) process")
-        R.check(m, "oomkill: log has 'kernel-oom-kill on /work.slice/svc (rule kernel): killing'",
-                d.tail())
+        m = d.search(kill_rx("kernel-oom-kill", "work.slice/svc", "kernel", r"\d+"))
+        R.check(m, "oomkill: log has 'kernel-oom-kill: /work.slice/svc ...; killing'", d.tail())
         time.sleep(0.5)
         R.check(keeper.alive(), f"oomkill: the oom_score_adj -1000 member is alive ({keeper})")
         # With a spared member the group never becomes empty; the daemon
@@ -706,8 +712,7 @@ def run_away(d, rel, rule, since, what):
     members.append(spawn_fn(rel, hog, "hog"))
     dead = wait_until(lambda: all(not p.alive() for p in members), T_KILL)
     ev = kv(f"{cgpath(rel)}/memory.events")
-    line = d.wait_log(rf"tripwire on /{re.escape(rel)} \(rule {rule}\): killing 3 processes", 5,
-                      since)
+    line = d.wait_log(kill_rx("tripwire", rel, rule, 3), 5, since)
     return R.check(dead and line and all(p.killed_by() == signal.SIGKILL for p in members)
                    and not ev.get("oom_kill"),
                    f"reload: {what}: runaway in /{rel} killed whole by rule {rule} "
@@ -803,15 +808,13 @@ Cooldown=2s
         sleepers = [spawn_sleep(g, what="sleeper") for _ in range(3)]
         wait_started(sleepers, g)
         h = spawn_fn(g, hog, "hog")
-        dec = d.wait_log(r"dry run: tripwire on /work\.slice/dry \(rule dry\): killing 4 processes "
-                         r"of /work\.slice/dry", T_KILL)
-        R.check(dec, "dryrun: log has 'dry run: tripwire on /work.slice/dry (rule dry): "
-                "killing 4 processes'", d.tail())
-        R.check(d.wait_log(r"Memory cgroup out of memory: Killed process \d+ \(python3\)", 5) and
-                d.wait_log(r"Tasks in /work\.slice/dry are going to be killed due to OOMGroup=yes",
-                           5),
-                "dryrun: log has the kernel-style 'Killed process' and 'Tasks in ... are going "
-                "to be killed' lines", d.tail())
+        dec = d.wait_log(kill_rx("tripwire", "work.slice/dry", "dry", 4, dry=True), T_KILL)
+        R.check(dec, "dryrun: log has 'dry run: tripwire: /work.slice/dry ...; would kill 4 "
+                "processes'", d.tail())
+        R.check(d.wait_log(r"pid \d+ \(python3\) uid 0 in /work\.slice/dry: anon-rss \d", 5),
+                "dryrun: log lists the processes it would kill, in cgsentry's own words", d.tail())
+        R.check(not d.search(r"out of memory|Killed process|are going to be killed"),
+                "dryrun: no line in the kernel's OOM wording (no OOM happened)", d.tail())
         time.sleep(2.0)
         R.check(all(p.alive() for p in sleepers),
                 f"dryrun: the sleepers are alive 2 s after the decision ({sleepers})")
@@ -856,8 +859,7 @@ Cooldown=2s
                 not ev.get("oom_kill"),
                 f"protect: the 3 unprotected members are killed by cgsentryd ({members}, "
                 f"oom_kill {ev.get('oom_kill')})", d.tail())
-        R.check(d.search(r"tripwire on /work\.slice/svc \(rule services\): killing 3 processes "
-                         r"of /work\.slice/svc"),
+        R.check(d.search(kill_rx("tripwire", "work.slice/svc", "services", 3)),
                 "protect: log says 'killing 3 processes of /work.slice/svc'", d.tail())
         time.sleep(0.5)
         R.check(kept.alive(), f"protect: the Protect= member survives ({kept})")
@@ -943,8 +945,7 @@ Cooldown=1s
         rfd, wfd = os.pipe()
         h2 = spawn_fn(g2, stubborn(stopped_fd=wfd), "hog hanging on SIGTERM")
         os.close(wfd)
-        R.check(d.wait_log(r"tripwire on /work\.slice/slow \(rule slow\): killing 1 process",
-                           T_KILL, since), "killsignal: second runaway (3 s grace): decision taken",
+        R.check(d.wait_log(kill_rx("tripwire", "work.slice/slow", "slow", 1), T_KILL, since), "killsignal: second runaway (3 s grace): decision taken",
                 d.tail())
         # Reload once the runaway has stopped allocating, so that the rebuilt
         # group sees no new memory.high event and takes no second decision.
@@ -1066,8 +1067,7 @@ Cooldown=2s
             R.check(dead and all(p.killed_by() == signal.SIGKILL for p in members),
                     f"psi: the thrashing group is killed whole, {dt:.1f} s after it started "
                     f"({members})", d.tail())
-            R.check(d.search(r"pressure on /work\.slice/thrash \(rule thrash\): killing 2 "
-                             r"processes of /work\.slice/thrash"),
+            R.check(d.search(kill_rx("pressure", "work.slice/thrash", "thrash", 2)),
                     "psi: on the 'pressure' trigger", d.tail())
             R.check(not ev.get("oom_kill"), f"psi: the kernel did not OOM-kill "
                     f"(oom_kill {ev.get('oom_kill')}, max {ev.get('max')})")

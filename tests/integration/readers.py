@@ -123,7 +123,7 @@ NAME_BINARY = b"\xffnl\nbin\x01"   # not UTF-8, a newline, a control byte
 
 # ---- JSON schema: every key the snapshot has, so none goes unchecked ------
 TOP_KEYS = {"schema", "domain", "page_size", "total_ram_pages", "total_swap_pages",
-            "swappiness", "groups"}
+            "swappiness", "groups", "free_swap_pages", "swap_headroom"}
 GROUP_KEYS = {"path", "parent", "ino", "memcg", "have", "subtree_control",
               "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
               "memory_peak", "swap_current", "swap_max", "oom_group", "events",
@@ -134,7 +134,8 @@ STAT_KEYS = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sock", "sh
              "file_mapped", "file_dirty", "file_writeback", "swapcached", "active_anon",
              "inactive_anon", "active_file", "inactive_file", "unevictable", "slab",
              "workingset_refault_anon", "workingset_refault_file", "pgscan", "pgsteal",
-             "pgfault", "pgmajfault"]
+             "pgfault", "pgmajfault", "slab_reclaimable", "slab_unreclaimable",
+             "sec_pagetables", "percpu", "vmalloc", "zswap"]
 STAT_EVENT_KEYS = {"workingset_refault_anon", "workingset_refault_file", "pgscan",
                    "pgsteal", "pgfault", "pgmajfault"}
 PSI_KEYS = {"avg10", "avg60", "avg300", "total_usec"}
@@ -335,22 +336,47 @@ def kernel_group(rel):
     return g
 
 
-def kernel_system():
+def kernel_swap_headroom(rel, free_bytes, swappiness):
+    """mem_cgroup_get_nr_swap_pages() of @rel in bytes: the free swap capped
+    by memory.swap.max - memory.swap.current at every level below the root."""
+    if not swappiness:
+        return 0
+    room = free_bytes
+    parts = [p for p in rel.split("/") if p]
+    for i in range(1, len(parts) + 1):
+        d = cgp("/".join(parts[:i]))
+        try:
+            mx = read_text(f"{d}/memory.swap.max").strip()
+        except FileNotFoundError:
+            continue
+        if mx == "max":
+            continue
+        cur = int(read_text(f"{d}/memory.swap.current"))
+        room = min(room, max(0, int(mx) - cur))
+    return room
+
+
+def kernel_system(domain_rel=""):
     mi = {}
     for line in read_text("/proc/meminfo").splitlines():
         k, _, v = line.partition(":")
         mi[k] = v.split()
     assert mi["MemTotal"][1] == "kB" and mi["SwapTotal"][1] == "kB"
+    swappiness = int(read_text("/proc/sys/vm/swappiness"))
     return {
         "page_size": PAGE,
         "total_ram_pages": int(mi["MemTotal"][0]) * 1024 // PAGE,
         "total_swap_pages": int(mi["SwapTotal"][0]) * 1024 // PAGE,
-        "swappiness": int(read_text("/proc/sys/vm/swappiness")),
+        "free_swap_pages": int(mi["SwapFree"][0]) * 1024 // PAGE,
+        "swappiness": swappiness,
+        "swap_headroom": kernel_swap_headroom(domain_rel, int(mi["SwapFree"][0]) * 1024,
+                                              swappiness),
     }
 
 
 def kernel_state(groups):
-    return {"system": kernel_system(), "groups": {rel: kernel_group(rel) for rel in groups}}
+    return {"system": kernel_system(groups[0] if groups else ""),
+            "groups": {rel: kernel_group(rel) for rel in groups}}
 
 
 def kernel_preorder(rel):
@@ -648,7 +674,8 @@ def check_snapshot(snap, before, after, order, domain_rel):
     R.check(snap.get("domain") == "/" + domain_rel, f"domain = /{domain_rel}",
             f"got {show(snap.get('domain'))}")
     compare_obj("system", snap, before["system"], after["system"],
-                ["page_size", "total_ram_pages", "total_swap_pages", "swappiness"])
+                ["page_size", "total_ram_pages", "total_swap_pages", "swappiness",
+                 "free_swap_pages", "swap_headroom"])
 
     groups = snap.get("groups") or []
     paths = [g.get("path") for g in groups]
