@@ -21,6 +21,7 @@ cleanup() {
                 sleep 0.3
                 find "$SLICE" -depth -type d -exec rmdir {} \; 2>/dev/null || true
         fi
+        mountpoint -q "$DATA" 2>/dev/null && umount "$DATA"
         rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,6 +51,39 @@ while True:
     time.sleep(0.02)"
 }
 
+# A healthy service that reads and writes files: its memory is page cache,
+# which the kernel reclaims at the limit. It needs a real file system: where
+# /var/tmp is tmpfs (the sandbox), an ext4 on a loop device is made for it.
+DATA=/var/tmp/cgsentry-demo
+make_data_dir() {
+        mkdir -p "$DATA"
+        if [ "$(stat -f -c %T "$DATA")" = tmpfs ]; then
+                modprobe loop 2>/dev/null || true
+                modprobe ext4 2>/dev/null || true
+                # Written in full first: the loop driver charges new backing
+                # pages to whoever writes through it.
+                dd if=/dev/zero of="$work/disk.img" bs=1M count=640 status=none
+                mkfs.ext4 -q -F "$work/disk.img"
+                mount -o loop "$work/disk.img" "$DATA"
+        fi
+}
+
+cache_service() {
+        local svc=$SLICE/logs.service
+        mkdir -p "$svc"
+        echo "$LIMIT" > "$svc/memory.max"
+        spawn "$svc" python3 -c "
+import os
+b = bytes(range(256)) * 4096
+p = '$DATA/logs-%d' % os.getpid()
+for r in range(2):
+    with open(p, 'wb') as f:
+        for i in range(512): f.write(b)
+    with open(p, 'rb') as f:
+        while f.read(1 << 20): pass
+os.unlink(p)"
+}
+
 setup() {
         mkdir -p "$SLICE"
         echo "+memory +pids" > "$SLICE/cgroup.subtree_control"
@@ -63,7 +97,8 @@ ev() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events"; }
 
 show_state() {
         local s
-        for s in web db batch; do
+        for s in web db logs batch; do
+                [ -d "$SLICE/$s.service" ] || continue
                 note "$(printf '%-14s processes: %-24s oom_kill=%s' "$s.service" "$(procs "$SLICE/$s.service")" "$(ev "$SLICE/$s.service" oom_kill)")"
         done
 }
@@ -108,19 +143,31 @@ sed 's/^/   | /' "$work/cgsentry.conf"
 "$BUILD/daemon/cgsentryd" --no-mlock -c "$work/cgsentry.conf" 2> "$work/daemon.log" &
 daemon_pid=$!
 sleep 1
-note "cgsentryd armed a tripwire: memory.high of batch.service will be 90% of memory.max"
+note "cgsentryd armed a tripwire: memory.high of each service is now 90% of memory.max;"
+note "it kills when the memory the kernel cannot reclaim reaches that much."
+make_data_dir
+cache_service
+note "logs.service writes and re-reads 512 MiB files at its 256 MiB limit: page cache."
 runaway_service
 for _ in $(seq 1 300); do
         grep -q "is empty" "$work/daemon.log" && break
+        sleep 0.1
+done
+for _ in $(seq 1 600); do
+        [ -s "$SLICE/logs.service/cgroup.procs" ] || break
         sleep 0.1
 done
 sleep 0.3
 note "cgsentryd's log:"
 sed 's/^/   | /' "$work/daemon.log"
 show_state
-if [ ! -s "$SLICE/batch.service/cgroup.procs" ] && [ "$(ev "$SLICE/batch.service" oom_kill)" = 0 ]; then
+logs_high=$(awk '$1 == "high" { print $2 }' "$SLICE/logs.service/memory.events")
+if [ ! -s "$SLICE/batch.service/cgroup.procs" ] && [ "$(ev "$SLICE/batch.service" oom_kill)" = 0 ] &&
+   ! grep -q "tripwire: /demo.slice/logs.service" "$work/daemon.log"; then
         note "All four processes of batch.service are gone, killed together by cgsentryd"
         note "before the kernel had to act (oom_kill=0); web and db kept running."
+        note "logs.service crossed memory.high $logs_high times with page cache and finished"
+        note "its work: cgsentryd left it alone."
         result=0
 else
         note "Unexpected: batch.service was not killed whole before the kernel acted."
