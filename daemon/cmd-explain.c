@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cgsentry explain: what the kernel's memcg OOM killer would do right now. */
+/*
+ * cgsentry explain: what the kernel's memcg OOM killer would do right now,
+ * and with --config, what cgsentryd would do: the same decision function
+ * (cgsentry_decide()) over the same snapshot, so the two cannot disagree.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +16,10 @@
 
 #include "cgsentry.h"
 #include "cgsentry/supervise.h"
+#include "config.h"
+#include "decide.h"
+#include "format.h"
+#include "parse.h"
 #include "policy-host.h"
 
 /* --history files fed to a policy before the current domain. */
@@ -39,6 +47,12 @@ static void explain_usage(FILE *out)
                 "  --history FILE       a snapshot saved earlier (--save-snapshot) to show the\n"
                 "                       policy first, stamped with the file's modification time\n"
                 "                       (repeatable, oldest first; for the growth policy)\n"
+                "  --config FILE        say what cgsentryd with this configuration would do:\n"
+                "                       the rule that matches CGROUP, its policy, Protect=,\n"
+                "                       OOMGroup= (its roots too, unless given above)\n"
+                "  --rule NAME          with --config: this rule rather than the first match\n"
+                "  --trigger KIND       with --config: tripwire, pressure or kernel-oom-kill\n"
+                "                       (default: the rule's first of these)\n"
                 "  -h, --help           show this help\n"
                 "\n"
                 "Exit status: 0 a victim exists, 1 nothing is killable, 2 error.\n",
@@ -61,7 +75,6 @@ struct explain_policy {
         const char *name, *dir, *options;
         const char *history[EXPLAIN_HISTORY_MAX];
         int n_history;
-        const char *cgroup_root; /* for xattrs, or NULL */
         uint64_t now_usec;
         struct sv_policy_registry *reg;
         struct sv_policy_instance *inst;
@@ -121,7 +134,7 @@ static int use_default(struct explain_policy *pol)
 static int policy_choose_at(struct explain_policy *pol, const struct sv_snapshot *s, int domain,
                             uint64_t now_usec, struct sv_policy_decision *ret)
 {
-        struct sv_policy_view_opts vo = { .now_usec = now_usec, .cgroup_root = pol->cgroup_root };
+        struct sv_policy_view_opts vo = { .now_usec = now_usec };
         struct sv_policy_view *v = NULL;
         struct sv_error err = {};
         int r;
@@ -215,29 +228,16 @@ static void policy_print_text(const struct sv_snapshot *s, const struct explain_
         printf("# %s: %s\n", pol->info.name, d->explanation);
 }
 
-/* explain's JSON with a "policy" member added; without --policy the
- * library's text is printed untouched. */
+/* explain's JSON with a "policy" member added. */
 static int explain_json_with_policy(const struct sv_snapshot *s, const struct sv_oom_result *res,
                                     const struct explain_policy *pol)
 {
         const struct sv_policy_decision *d = &pol->decision;
-        json_object *root, *o;
-        const char *out;
-        char *text = NULL;
-        size_t len = 0;
-        FILE *m;
+        json_object *root = sv__json_explain(s, res), *o;
         int r;
 
-        m = open_memstream(&text, &len);
-        if (!m)
-                return -ENOMEM;
-        r = sv_format_explain_json(m, s, res);
-        if (fclose(m) != 0 && r >= 0)
-                r = -ENOMEM;
-        root = r < 0 ? NULL : json_tokener_parse(text);
-        free(text);
         if (!root)
-                return r < 0 ? r : -EIO;
+                return -ENOMEM;
         o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(pol->info.name));
         json_object_object_add(o, "version", json_object_new_string(pol->info.version));
@@ -248,12 +248,167 @@ static int explain_json_with_policy(const struct sv_snapshot *s, const struct sv
                                d->task < 0 ? NULL : json_object_new_int(s->tasks[d->task].pid));
         json_object_object_add(o, "explanation", json_object_new_string(d->explanation));
         json_object_object_add(root, "policy", o);
-        /* The flags sv_format_explain_json() prints with, so only "policy" differs. */
-        out = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-                                                           JSON_C_TO_STRING_SPACED |
-                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = out && printf("%s\n", out) >= 0 ? 0 : -EIO;
+        r = sv__json_print(stdout, root);
         json_object_put(root);
+        return r;
+}
+
+/* ---- --config: what cgsentryd would do -------------------------------- */
+
+struct explain_config {
+        const char *path, *rule_name, *trigger;
+        struct cgsentry_config *cfg;
+        const struct cgsentry_rule *rule;
+};
+
+static int load_config(struct explain_config *ec, const char *cgroup)
+{
+        char *errs = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&errs, &len);
+        int r = cgsentry_config_load(ec->path, f, &ec->cfg);
+
+        if (f)
+                fclose(f);
+        if (r < 0) {
+                fprintf(stderr, "cgsentry explain: %s is not a valid configuration:\n%s",
+                        ec->path, errs ? errs : "");
+                free(errs);
+                return r;
+        }
+        free(errs);
+        if (ec->rule_name) {
+                for (size_t i = 0; i < ec->cfg->n_rules && !ec->rule; i++)
+                        if (strcmp(ec->cfg->rules[i].name, ec->rule_name) == 0)
+                                ec->rule = &ec->cfg->rules[i];
+                if (!ec->rule) {
+                        fprintf(stderr, "cgsentry explain: %s has no [Rule %s]\n", ec->path,
+                                ec->rule_name);
+                        return -ENOENT;
+                }
+        } else {
+                while (*cgroup == '/')
+                        cgroup++;
+                ec->rule = cgsentry_config_match(ec->cfg, cgroup);
+                if (!ec->rule) {
+                        fprintf(stderr, "cgsentry explain: no rule of %s matches /%s: cgsentryd "
+                                "would not supervise it (use --rule NAME to try one)\n",
+                                ec->path, cgroup);
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+/* The trigger as the daemon would see it now: the rule's settings and the
+ * snapshot's figures. */
+static int config_trigger(const struct explain_config *ec, const struct sv_snapshot *s,
+                          struct sv_trigger *t)
+{
+        const struct cgsentry_rule *rule = ec->rule;
+        const struct sv_group *g = &s->groups[0];
+        const char *kind = ec->trigger;
+
+        if (!kind)
+                kind = rule->tripwire_permyriad ? "tripwire"
+                       : rule->pressure.enabled ? "pressure"
+                       : rule->on_kernel_oom_kill ? "kernel-oom-kill"
+                                                  : "tripwire";
+        if (strcmp(kind, "tripwire") == 0) {
+                *t = (struct sv_trigger){ .kind = SV_TRIGGER_TRIPWIRE, .memory_max = g->memory_max,
+                                          .permyriad = rule->tripwire_permyriad };
+                sv_reclaim_estimate(&g->stat, g->memory_current, s->swap_headroom, &t->reclaim);
+        } else if (strcmp(kind, "pressure") == 0) {
+                *t = (struct sv_trigger){ .kind = SV_TRIGGER_PRESSURE,
+                                          .psi_full = rule->pressure.full,
+                                          .stall_usec = rule->pressure.stall_usec,
+                                          .window_usec = rule->pressure.window_usec,
+                                          .psi = g->pressure };
+        } else if (strcmp(kind, "kernel-oom-kill") == 0) {
+                *t = (struct sv_trigger){ .kind = SV_TRIGGER_KERNEL_OOM_KILL,
+                                          .oom_kill_before = g->events.oom_kill,
+                                          .oom_kill = g->events.oom_kill };
+        } else {
+                fprintf(stderr, "cgsentry explain: --trigger %s: expected tripwire, pressure or "
+                        "kernel-oom-kill\n", kind);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* The rule's policy as cgsentryd loads it; NULL for the kernel's choice,
+ * with the reason on stderr when the configured one cannot be used. */
+static struct sv_policy_instance *config_policy(const struct explain_config *ec,
+                                                const char *policy_dir,
+                                                struct sv_policy_registry **reg)
+{
+        const struct cgsentry_rule *rule = ec->rule;
+        struct sv_policy_instance *inst = NULL;
+        const struct sv_policy *p;
+        struct sv_error err = {};
+        int r;
+
+        if (!rule->policy || strcmp(rule->policy, SV_POLICY_DEFAULT) == 0)
+                return NULL;
+        r = sv_policy_registry_new(policy_dir ? policy_dir : ec->cfg->policy_dir, reg);
+        if (r == 0)
+                r = sv_policy_registry_get(*reg, rule->policy, &p, &err);
+        if (r == 0)
+                r = sv_policy_instance_new(p, rule->policy_options, &inst, &err);
+        if (r < 0) {
+                fprintf(stderr, "cgsentry explain: rule %s: policy %s cannot be used: %s%s%s; "
+                        "cgsentryd uses the kernel's choice\n", rule->name, rule->policy,
+                        err.path, err.path[0] ? ": " : "", err.what[0] ? err.what : strerror(-r));
+                return NULL;
+        }
+        return inst;
+}
+
+static int explain_config(struct explain_config *ec, const struct sv_snapshot *s, bool json,
+                          const char *policy_dir, uint64_t now_usec)
+{
+        struct sv_policy_registry *reg = NULL;
+        struct sv_policy_instance *inst;
+        struct sv_plan *plan = NULL;
+        struct sv_kill_rule kr;
+        struct sv_trigger t;
+        char note[SV_POLICY_EXPLANATION_SIZE + 600];
+        int r;
+
+        r = config_trigger(ec, s, &t);
+        if (r < 0)
+                return CGSENTRY_EXIT_ERROR;
+        inst = config_policy(ec, policy_dir, &reg);
+        /* The daemon itself is not in the picture: no self pid to spare. */
+        r = cgsentry_decide(s, &t, ec->rule, 0, inst, now_usec, &plan, note, sizeof(note));
+        if (note[0])
+                fprintf(stderr, "cgsentry explain: %s\n", note);
+        if (r < 0) {
+                fprintf(stderr, "cgsentry explain: %s\n", strerror(-r));
+                r = CGSENTRY_EXIT_ERROR;
+                goto out;
+        }
+        cgsentry_kill_rule(ec->rule, 0, &kr);
+        if (json) {
+                r = sv_format_plan_explain_json(stdout, s, &t, &kr, plan);
+        } else {
+                sv_format_plan_explain_text(stdout, s, &t, &kr, plan);
+                if (t.kind == SV_TRIGGER_TRIPWIRE)
+                        printf("# Tripwire %s now: %s\n",
+                               sv_reclaim_over(&t.reclaim, t.memory_max, t.permyriad)
+                                       ? "WOULD FIRE"
+                                       : "would not fire",
+                               t.permyriad == 0 ? "the rule has no Tripwire="
+                               : t.memory_max == SV_LIMIT_MAX
+                                       ? "no memory.max to be a fraction of"
+                                       : "the non-reclaimable memory above is compared with it");
+                r = 0;
+        }
+        r = r < 0 ? CGSENTRY_EXIT_ERROR : plan->n_kill_tasks ? CGSENTRY_EXIT_OK : CGSENTRY_EXIT_NONE;
+out:
+        sv_plan_free(plan);
+        sv_policy_instance_free(inst);
+        sv_policy_registry_free(reg);
         return r;
 }
 
@@ -268,6 +423,9 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 OPT_POLICY_DIR,
                 OPT_POLICY_OPTIONS,
                 OPT_HISTORY,
+                OPT_CONFIG,
+                OPT_RULE,
+                OPT_TRIGGER,
         };
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
@@ -279,6 +437,9 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 { "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
                 { "policy-options", required_argument, NULL, OPT_POLICY_OPTIONS },
                 { "history", required_argument, NULL, OPT_HISTORY },
+                { "config", required_argument, NULL, OPT_CONFIG },
+                { "rule", required_argument, NULL, OPT_RULE },
+                { "trigger", required_argument, NULL, OPT_TRIGGER },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -288,6 +449,7 @@ int cgsentry_cmd_explain(int argc, char **argv)
         struct sv_snapshot *s = NULL;
         struct sv_oom_result *res = NULL;
         struct explain_policy pol = {};
+        struct explain_config ec = {};
         bool json = false;
         int c, r, ret;
 
@@ -326,6 +488,15 @@ int cgsentry_cmd_explain(int argc, char **argv)
                         }
                         pol.history[pol.n_history++] = optarg;
                         break;
+                case OPT_CONFIG:
+                        ec.path = optarg;
+                        break;
+                case OPT_RULE:
+                        ec.rule_name = optarg;
+                        break;
+                case OPT_TRIGGER:
+                        ec.trigger = optarg;
+                        break;
                 case 'h':
                         explain_usage(stdout);
                         return CGSENTRY_EXIT_OK;
@@ -339,18 +510,42 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 explain_usage(stderr);
                 return CGSENTRY_EXIT_ERROR;
         }
-        if (!pol.name && (pol.dir || pol.options || pol.n_history)) {
-                fputs("cgsentry explain: --policy-dir, --policy-options and --history need "
-                      "--policy\n", stderr);
+        if (!pol.name && !ec.path && (pol.dir || pol.options || pol.n_history)) {
+                fputs("cgsentry explain: --policy-options and --history need --policy; "
+                      "--policy-dir needs --policy or --config\n", stderr);
                 return CGSENTRY_EXIT_ERROR;
+        }
+        if (!ec.path && (ec.rule_name || ec.trigger)) {
+                fputs("cgsentry explain: --rule and --trigger need --config\n", stderr);
+                return CGSENTRY_EXIT_ERROR;
+        }
+        if (ec.path && (pol.name || pol.n_history)) {
+                fputs("cgsentry explain: --config uses the rule's Policy=; it does not take "
+                      "--policy or --history\n", stderr);
+                return CGSENTRY_EXIT_ERROR;
+        }
+        if (ec.path) {
+                r = load_config(&ec, snapshot_path ? (optind < argc ? argv[optind] : "")
+                                                   : argv[optind]);
+                if (r < 0) {
+                        cgsentry_config_free(ec.cfg);
+                        return CGSENTRY_EXIT_ERROR;
+                }
+                /* The daemon reads its own roots; the command line still wins. */
+                if (!opts.cgroup_root)
+                        opts.cgroup_root = ec.cfg->cgroup_root;
+                if (!opts.proc_root)
+                        opts.proc_root = ec.cfg->proc_root;
         }
 
         if (snapshot_path)
                 r = sv_snapshot_load_json(snapshot_path, &s, &err);
         else
                 r = sv_snapshot_take(&opts, argv[optind], &s, &err);
-        if (r < 0)
+        if (r < 0) {
+                cgsentry_config_free(ec.cfg);
                 return report_error("cannot read the domain", r, &err);
+        }
 
         if (save_path) {
                 FILE *f = fopen(save_path, "we");
@@ -373,6 +568,24 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 }
         }
 
+        if (ec.path) {
+                struct sv_snapshot *sub = s;
+                if (c != 0) {
+                        fputs("cgsentry explain: --config with --snapshot: the CGROUP must be the "
+                              "snapshot's domain\n", stderr);
+                        ret = CGSENTRY_EXIT_ERROR;
+                } else {
+                        ret = explain_config(&ec, sub, json, pol.dir,
+                                             snapshot_path ? mtime_usec(snapshot_path)
+                                                           : realtime_usec());
+                }
+                cgsentry_config_free(ec.cfg);
+                sv_snapshot_free(s);
+                if (fflush(stdout) != 0)
+                        ret = CGSENTRY_EXIT_ERROR;
+                return ret;
+        }
+
         r = sv_oom_select(s, c, &res);
         if (r < 0) {
                 fprintf(stderr, "cgsentry explain: %s\n", strerror(-r));
@@ -380,11 +593,6 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 return CGSENTRY_EXIT_ERROR;
         }
         if (pol.name) {
-                /* The xattrs policies read live beside the groups: read them from
-                 * the live tree, or from a snapshot's tree only when told where. */
-                pol.cgroup_root = opts.cgroup_root ? opts.cgroup_root
-                                  : snapshot_path  ? NULL
-                                                   : "/sys/fs/cgroup";
                 pol.now_usec = snapshot_path ? mtime_usec(snapshot_path) : realtime_usec();
                 r = policy_run(&pol, s, c);
                 if (r < 0) {

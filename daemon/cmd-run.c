@@ -29,26 +29,15 @@
 #include "cgsentry/supervise.h"
 #include "config.h"
 #include "log.h"
-#include "report.h"
+#include "format.h"
 #include "parse.h"
 #include "supervisor.h"
+#include "syscalls.h"
 #include "util.h"
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef __NR_clone3
-#define __NR_clone3 435
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_pidfd_send_signal
-#define __NR_pidfd_send_signal 424
-#endif
+
+/* --tripwire's default: 90% of --memory-max. */
+#define CGSENTRY_RUN_TRIPWIRE_DEFAULT_PERMYRIAD 9000u
 
 /* How long leftover processes get to disappear after cgroup.kill, checked
  * every 10 ms: SIGKILLed tasks exit within milliseconds unless stuck in D. */
@@ -64,8 +53,10 @@ struct run {
         /* options */
         uint64_t memory_max, memory_high, swap_max;
         bool has_max, has_high, has_swap, oom_group, keep, quiet, verbose;
-        char tripwire[16];
-        const char *pressure, *policy, *name, *parent, *json_report;
+        unsigned tripwire_permyriad; /* 0: off */
+        struct cgsentry_pressure pressure;
+        char *policy, *policy_options;
+        const char *name, *parent, *json_report;
         char **argv;
         /* state */
         const char *root;
@@ -167,6 +158,7 @@ static int parse_args(struct run *r, int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        char msg[256];
         int c;
 
         optind = 1;
@@ -191,26 +183,25 @@ static int parse_args(struct run *r, int argc, char **argv)
                 case O_NOGROUP:
                         r->oom_group = false;
                         break;
-                case O_TRIP: {
-                        char *end;
-                        double d = strtod(optarg, &end);
-                        if (strcmp(optarg, "off") == 0) {
-                                snprintf(r->tripwire, sizeof(r->tripwire), "off");
-                        } else if (end != optarg && (strcmp(end, "%") == 0 || !*end) && d > 0 &&
-                                   d < 100) {
-                                snprintf(r->tripwire, sizeof(r->tripwire), "%.2f%%", d);
-                        } else {
-                                return fail("--tripwire: expected a percentage below 100 "
-                                            "(e.g. 90%%) or off, not '%s'", optarg);
-                        }
+                case O_TRIP:
+                        if (cgsentry_parse_tripwire(optarg, &r->tripwire_permyriad, msg,
+                                                    sizeof(msg)) < 0)
+                                return fail("--tripwire %s: %s of --memory-max, or off", optarg,
+                                            msg);
+                        break;
+                case O_PRESSURE:
+                        if (cgsentry_parse_pressure(optarg, &r->pressure, msg, sizeof(msg)) < 0)
+                                return fail("--pressure %s: %s", optarg, msg);
+                        break;
+                case O_POLICY: {
+                        int e = cgsentry_parse_policy(optarg, &r->policy, &r->policy_options, msg,
+                                                      sizeof(msg));
+                        if (e == -ENOMEM)
+                                return fail("out of memory");
+                        if (e < 0)
+                                return fail("--policy %s: %s", optarg, msg);
                         break;
                 }
-                case O_PRESSURE:
-                        r->pressure = optarg;
-                        break;
-                case O_POLICY:
-                        r->policy = optarg;
-                        break;
                 case O_NAME:
                         /* Also a unit name under systemd (NAME.scope): the characters
                          * both accept, so a name works the same everywhere. */
@@ -312,21 +303,6 @@ static char *wait_for_scope(const char *unit)
         return NULL;
 }
 
-static int write_file(const char *dir, const char *file, const char *value)
-{
-        char path[4096 + 64];
-        int fd, r = 0;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, file);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, strlen(value)) < 0)
-                r = -errno;
-        close(fd);
-        return r;
-}
-
 /* Root talks to systemd directly over its private socket, as systemctl and
  * systemd-run do: that works without (or before) dbus-daemon. Others, and
  * root when that fails, go through the system bus. */
@@ -394,8 +370,14 @@ static int systemd_scope(struct run *r, char **ret)
                 return fail("systemd did not move us into %s; use --parent", unit);
         snprintf(dir, sizeof(dir), "%s%s/supervisor", r->root, cg);
         snprintf(pid, sizeof(pid), "%d", getpid());
-        if (mkdir(dir, 0755) < 0 || write_file(dir, "cgroup.procs", pid) < 0) {
-                e = fail("cannot set up %s: %s", dir, strerror(errno));
+        e = mkdir(dir, 0755) < 0 ? -errno : 0;
+        if (e == 0) {
+                char procs[sizeof(dir) + 16];
+                snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+                e = sv_cgroup_write(AT_FDCWD, procs, pid);
+        }
+        if (e < 0) {
+                e = fail("cannot set up %s: %s", dir, strerror(-e));
                 free(cg);
                 return e;
         }
@@ -665,7 +647,7 @@ static int write_report(struct run *r, int exit_code, const char *killed_by)
                                                      : NULL);
         json_object_object_add(o, "reason", r->killed_by_us ? json_object_new_string(r->kill_why)
                                                             : NULL);
-        json_object_object_add(o, "figures", r->killed_by_us ? cgsentry_trigger_json(&r->kill_trig)
+        json_object_object_add(o, "figures", r->killed_by_us ? sv__json_trigger(&r->kill_trig)
                                                              : NULL);
         json_object_object_add(o, "processes_killed", json_object_new_uint64(r->kill_count));
         json_object_object_add(o, "memory_peak",
@@ -693,25 +675,30 @@ static int write_report(struct run *r, int exit_code, const char *killed_by)
         return ret;
 }
 
-static char *make_config(const struct run *r)
+/* The rule cgsentry run supervises its cgroup with, filled in directly
+ * from the options (which were checked by the configuration's parsers). */
+static struct cgsentry_config *make_config(const struct run *r)
 {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
+        struct cgsentry_config *c = cgsentry_config_new();
+        struct cgsentry_rule *rule;
 
-        if (!f)
+        if (!c)
                 return NULL;
-        fprintf(f, "[Daemon]\nCgroupRoot=%s\n[Rule run]\nMatch=%s\nOOMGroup=%s\n", r->root,
-                r->path, r->oom_group ? "yes" : "no");
-        fprintf(f, "Tripwire=%s\n", r->has_max ? r->tripwire : "off");
-        if (r->pressure)
-                fprintf(f, "PressureStall=%s\n", r->pressure);
-        if (r->policy)
-                fprintf(f, "Policy=%s\n", r->policy);
-        if (r->oom_group)
-                fputs("OnKernelOOMKill=group-kill\n", f);
-        fclose(f);
-        return text;
+        free(c->cgroup_root);
+        c->cgroup_root = strdup(r->root);
+        rule = c->cgroup_root ? cgsentry_config_add_rule(c, "run", "cgsentry run", 0) : NULL;
+        if (!rule || cgsentry_rule_set_match(rule, r->path) < 0 ||
+            (r->policy && !(rule->policy = strdup(r->policy))) ||
+            (r->policy_options && !(rule->policy_options = strdup(r->policy_options)))) {
+                cgsentry_config_free(c);
+                return NULL;
+        }
+        rule->oom_group = r->oom_group;
+        rule->on_kernel_oom_kill = r->oom_group;
+        /* A tripwire is a fraction of a limit: without --memory-max, none. */
+        rule->tripwire_permyriad = r->has_max ? r->tripwire_permyriad : 0;
+        rule->pressure = r->pressure;
+        return c;
 }
 
 int cgsentry_cmd_run(int argc, char **argv)
@@ -721,12 +708,10 @@ int cgsentry_cmd_run(int argc, char **argv)
         struct cgsentry_config *cfg = NULL;
         static const int forwarded[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
         const char *killed_by = NULL;
-        char *parent = NULL, *conf, *errs = NULL;
-        size_t errlen;
-        FILE *ef;
+        char *parent = NULL;
         int ret, e;
 
-        snprintf(r.tripwire, sizeof(r.tripwire), "90%%");
+        r.tripwire_permyriad = CGSENTRY_RUN_TRIPWIRE_DEFAULT_PERMYRIAD;
         ret = parse_args(&r, argc, argv);
         if (ret)
                 return ret;
@@ -763,18 +748,11 @@ int cgsentry_cmd_run(int argc, char **argv)
         if (ret)
                 goto out_free;
 
-        /* Validate the supervision options before creating anything. */
-        conf = make_config(&r);
-        ef = open_memstream(&errs, &errlen);
-        e = conf ? cgsentry_config_load_string(conf, "options", ef, &cfg) : -ENOMEM;
-        fclose(ef);
-        free(conf);
-        if (e < 0) {
-                ret = fail("invalid supervision options:\n%s", errs ? errs : "");
-                free(errs);
+        cfg = make_config(&r);
+        if (!cfg) {
+                ret = fail("out of memory");
                 goto out_free;
         }
-        free(errs);
 
         ret = create_cgroup(&r);
         if (ret) {
@@ -849,5 +827,7 @@ out_remove:
                 remove_cgroup(&r);
 out_free:
         free(r.path);
+        free(r.policy);
+        free(r.policy_options);
         return ret;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cgsentry/supervise.h"
 #include "config.h"
 
 struct loader {
@@ -36,38 +37,6 @@ static void bad(struct loader *l, const char *fmt, ...)
         fputc('\n', l->errors);
 }
 
-int cgsentry_parse_duration(const char *s, uint64_t *ret_usec)
-{
-        static const struct {
-                const char *suffix;
-                uint64_t usec;
-        } units[] = {
-                { "us", 1 }, { "ms", 1000 }, { "s", 1000000 }, { "sec", 1000000 },
-                { "min", 60000000ull }, { "m", 60000000ull }, { "h", 3600000000ull },
-        };
-        char *end;
-        double v;
-
-        if (!s || !*s)
-                return -EINVAL;
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || end == s || v < 0 || s[0] == '-' || s[0] == '+')
-                return -EINVAL;
-        if (*end == '\0') {
-                *ret_usec = (uint64_t)(v * 1000000);
-                return 0;
-        }
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-                if (strcmp(end, units[i].suffix) == 0) {
-                        if (v * (double)units[i].usec > 1e18)
-                                return -ERANGE;
-                        *ret_usec = (uint64_t)(v * (double)units[i].usec);
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 static int parse_bool(const char *v, bool *ret)
 {
         if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
@@ -83,65 +52,104 @@ static int parse_bool(const char *v, bool *ret)
         return -EINVAL;
 }
 
-/* "90%" or "90.5%" -> permyriad, 1..10000 exclusive of 0 */
-static int parse_percent(const char *v, unsigned *ret)
+int cgsentry_parse_tripwire(const char *v, unsigned *ret_permyriad, char *msg, size_t msg_size)
 {
-        char *end;
-        double d;
-
-        errno = 0;
-        d = strtod(v, &end);
-        if (errno || end == v || strcmp(end, "%") != 0 || d <= 0 || d > 100)
-                return -EINVAL;
-        *ret = (unsigned)(d * 100 + 0.5);
-        return 0;
+        if (strcmp(v, "off") == 0) {
+                *ret_permyriad = 0;
+                return 0;
+        }
+        /* Below 100%: memory.high at memory.max would never fire first. */
+        return sv_parse_percent(v, CGSENTRY_TRIPWIRE_MIN_PERMYRIAD,
+                                CGSENTRY_TRIPWIRE_MAX_PERMYRIAD, ret_permyriad, msg, msg_size);
 }
 
-/* "some 20% 2s" / "full 10% 1s": stall share of each window, window length.
- * The kernel accepts windows of 500ms..10s (2s multiples unprivileged). */
-static int parse_pressure(const char *v, struct cgsentry_pressure *ret)
+int cgsentry_parse_pressure(const char *v, struct cgsentry_pressure *ret, char *msg,
+                            size_t msg_size)
 {
-        char kind[8], pct[32], win[32], extra[2];
+        char kind[8], pct[32], win[32], extra[2], sub[192];
         struct cgsentry_pressure p = { .enabled = true };
         unsigned permyriad;
+        int r;
 
-        if (sscanf(v, "%7s %31s %31s %1s", kind, pct, win, extra) != 3)
+        if (strcmp(v, "off") == 0) {
+                *ret = (struct cgsentry_pressure){ 0 };
+                return 0;
+        }
+        if (sscanf(v, "%7s %31s %31s %1s", kind, pct, win, extra) != 3 ||
+            (strcmp(kind, "some") != 0 && strcmp(kind, "full") != 0)) {
+                snprintf(msg, msg_size, "expected \"some|full PERCENT WINDOW\", e.g. "
+                                        "\"some 20%% 2s\", or off");
                 return -EINVAL;
-        if (strcmp(kind, "full") == 0)
-                p.full = true;
-        else if (strcmp(kind, "some") != 0)
-                return -EINVAL;
-        if (parse_percent(pct, &permyriad) < 0 || cgsentry_parse_duration(win, &p.window_usec) < 0)
-                return -EINVAL;
-        if (p.window_usec < 500000 || p.window_usec > 10000000)
-                return -ERANGE;
+        }
+        p.full = strcmp(kind, "full") == 0;
+        r = sv_parse_percent(pct, 1, 10000, &permyriad, sub, sizeof(sub));
+        if (r < 0) {
+                snprintf(msg, msg_size, "PERCENT %s: %s", pct, sub);
+                return r;
+        }
+        /* psi.rst: windows of 500ms to 10s. */
+        r = sv_parse_duration(win, CGSENTRY_PSI_WINDOW_MIN_USEC, CGSENTRY_PSI_WINDOW_MAX_USEC,
+                              &p.window_usec, sub, sizeof(sub));
+        if (r < 0) {
+                snprintf(msg, msg_size, "WINDOW %s: %s", win, sub);
+                return r;
+        }
         p.stall_usec = p.window_usec * permyriad / 10000;
         *ret = p;
         return 0;
 }
 
 /* KillSignal=SIGKILL or SIGTERM:5s,SIGKILL */
-static int parse_kill_signal(const char *v, uint64_t *ret_grace)
+static int parse_kill_signal(const char *v, uint64_t *ret_grace, char *msg, size_t msg_size)
 {
+        const char *comma;
+        char dur[32], sub[192];
+        size_t n;
+        int r;
+
         if (strcmp(v, "SIGKILL") == 0) {
                 *ret_grace = 0;
                 return 0;
         }
-        if (strncmp(v, "SIGTERM:", 8) == 0) {
-                const char *comma = strchr(v, ',');
-                char dur[32];
-                size_t n;
-
-                if (!comma || strcmp(comma, ",SIGKILL") != 0)
-                        return -EINVAL;
-                n = (size_t)(comma - (v + 8));
-                if (n == 0 || n >= sizeof(dur))
-                        return -EINVAL;
-                memcpy(dur, v + 8, n);
-                dur[n] = '\0';
-                return cgsentry_parse_duration(dur, ret_grace);
+        comma = strchr(v, ',');
+        n = comma ? (size_t)(comma - (v + 8)) : 0;
+        if (strncmp(v, "SIGTERM:", 8) != 0 || !comma || strcmp(comma, ",SIGKILL") != 0 ||
+            n == 0 || n >= sizeof(dur)) {
+                snprintf(msg, msg_size, "expected SIGKILL or SIGTERM:DURATION,SIGKILL");
+                return -EINVAL;
         }
-        return -EINVAL;
+        memcpy(dur, v + 8, n);
+        dur[n] = '\0';
+        r = sv_parse_duration(dur, CGSENTRY_GRACE_MIN_USEC, CGSENTRY_GRACE_MAX_USEC, ret_grace,
+                              sub, sizeof(sub));
+        if (r < 0)
+                snprintf(msg, msg_size, "grace period %s: %s", dur, sub);
+        return r;
+}
+
+int cgsentry_parse_policy(const char *v, char **ret_name, char **ret_options, char *msg,
+                          size_t msg_size)
+{
+        /* "NAME [OPTIONS...]": the options go to the plugin's init(). */
+        size_t n = strcspn(v, " \t");
+        const char *opts = v + n + strspn(v + n, " \t");
+        char *name, *options = NULL;
+
+        if (n == 0 || n > 64 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+                snprintf(msg, msg_size, "expected a policy name ([a-z0-9_-], at most 64) and "
+                                        "options");
+                return -EINVAL;
+        }
+        name = strndup(v, n);
+        if (!name || (*opts && !(options = strdup(opts)))) {
+                free(name);
+                return -ENOMEM;
+        }
+        free(*ret_name);
+        *ret_name = name;
+        free(*ret_options);
+        *ret_options = options;
+        return 0;
 }
 
 static int set_string(char **field, const char *v)
@@ -154,9 +162,9 @@ static int set_string(char **field, const char *v)
         return 0;
 }
 
-static struct cgsentry_rule *new_rule(struct loader *l, const char *name)
+struct cgsentry_rule *cgsentry_config_add_rule(struct cgsentry_config *c, const char *name,
+                                               const char *file, unsigned line)
 {
-        struct cgsentry_config *c = l->cfg;
         struct cgsentry_rule *rules, *r;
 
         rules = realloc(c->rules, (c->n_rules + 1) * sizeof(*rules));
@@ -166,8 +174,8 @@ static struct cgsentry_rule *new_rule(struct loader *l, const char *name)
         r = &rules[c->n_rules];
         memset(r, 0, sizeof(*r));
         r->name = strdup(name);
-        r->file = strdup(l->file);
-        r->line = l->section_line ? l->section_line : l->line;
+        r->file = strdup(file);
+        r->line = line;
         r->cooldown_usec = CGSENTRY_COOLDOWN_DEFAULT_USEC;
         if (!r->name || !r->file) {
                 free(r->name);
@@ -178,11 +186,39 @@ static struct cgsentry_rule *new_rule(struct loader *l, const char *name)
         return r;
 }
 
+int cgsentry_rule_add_protect(struct cgsentry_rule *r, const char *glob)
+{
+        char **p = realloc(r->protect, (r->n_protect + 1) * sizeof(*p));
+
+        if (!p)
+                return -ENOMEM;
+        r->protect = p;
+        if (!(p[r->n_protect] = strdup(glob)))
+                return -ENOMEM;
+        r->n_protect++;
+        return 0;
+}
+
+int cgsentry_rule_set_match(struct cgsentry_rule *r, const char *glob)
+{
+        return set_string(&r->match, glob);
+}
+
+static struct cgsentry_rule *new_rule(struct loader *l, const char *name)
+{
+        return cgsentry_config_add_rule(l->cfg, name, l->file,
+                                        l->section_line ? l->section_line : l->line);
+}
+
 static int rule_key(struct loader *l, struct cgsentry_rule *r, const char *key, const char *v)
 {
+        char msg[256];
+        int e;
+
         if (strcmp(key, "Match") == 0) {
-                if (!*v || v[0] == '/' || strstr(v, ".."))
-                        bad(l, "Match=%s: expected a path relative to the cgroup root", v);
+                if (!*v || v[0] == '/' || v[0] == '.' || strstr(v, "/.") || strstr(v, "//"))
+                        bad(l, "Match=%s: expected a path relative to the cgroup root, without "
+                               "'.' or '..' components", v);
                 else if (set_string(&r->match, v) < 0)
                         return -ENOMEM;
         } else if (strcmp(key, "OOMGroup") == 0) {
@@ -196,55 +232,32 @@ static int rule_key(struct loader *l, struct cgsentry_rule *r, const char *key, 
                 else
                         bad(l, "OnKernelOOMKill=%s: expected group-kill or ignore", v);
         } else if (strcmp(key, "Tripwire") == 0) {
-                if (strcmp(v, "off") == 0)
-                        r->tripwire_permyriad = 0;
-                else if (parse_percent(v, &r->tripwire_permyriad) < 0 ||
-                         r->tripwire_permyriad >= 10000)
-                        bad(l, "Tripwire=%s: expected a percentage of memory.max below 100%%, "
-                               "e.g. 90%%, or off", v);
+                if (cgsentry_parse_tripwire(v, &r->tripwire_permyriad, msg, sizeof(msg)) < 0)
+                        bad(l, "Tripwire=%s: %s of memory.max, or off", v, msg);
         } else if (strcmp(key, "PressureStall") == 0) {
-                int e = strcmp(v, "off") == 0 ? (r->pressure.enabled = false, 0)
-                                              : parse_pressure(v, &r->pressure);
-                if (e == -ERANGE)
-                        bad(l, "PressureStall=%s: the window must be between 500ms and 10s", v);
-                else if (e < 0)
-                        bad(l, "PressureStall=%s: expected \"some|full PERCENT WINDOW\", "
-                               "e.g. \"some 20%% 2s\"", v);
+                if (cgsentry_parse_pressure(v, &r->pressure, msg, sizeof(msg)) < 0)
+                        bad(l, "PressureStall=%s: %s", v, msg);
         } else if (strcmp(key, "Policy") == 0) {
-                /* "NAME [OPTIONS...]": the options go to the plugin's init(). */
-                size_t n = strcspn(v, " \t");
-                const char *opts = v + n + strspn(v + n, " \t");
-                if (n == 0 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
-                        bad(l, "Policy=%s: expected a policy name ([a-z0-9_-]) and options", v);
-                } else {
-                        char *name = strndup(v, n);
-                        if (!name)
-                                return -ENOMEM;
-                        free(r->policy);
-                        r->policy = name;
-                        free(r->policy_options);
-                        r->policy_options = *opts ? strdup(opts) : NULL;
-                        if (*opts && !r->policy_options)
-                                return -ENOMEM;
-                }
+                e = cgsentry_parse_policy(v, &r->policy, &r->policy_options, msg, sizeof(msg));
+                if (e == -ENOMEM)
+                        return e;
+                if (e < 0)
+                        bad(l, "Policy=%s: %s", v, msg);
         } else if (strcmp(key, "Protect") == 0) {
-                char **p = realloc(r->protect, (r->n_protect + 1) * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                r->protect = p;
                 if (!*v || v[0] == '/')
                         bad(l, "Protect=%s: expected a cgroup glob relative to the root", v);
-                else if (!(p[r->n_protect++] = strdup(v)))
+                else if (cgsentry_rule_add_protect(r, v) < 0)
                         return -ENOMEM;
         } else if (strcmp(key, "DryRun") == 0) {
                 if (parse_bool(v, &r->dry_run) < 0)
                         bad(l, "DryRun=%s: expected yes or no", v);
         } else if (strcmp(key, "Cooldown") == 0) {
-                if (cgsentry_parse_duration(v, &r->cooldown_usec) < 0)
-                        bad(l, "Cooldown=%s: expected a duration such as 10s", v);
+                if (sv_parse_duration(v, 0, CGSENTRY_COOLDOWN_MAX_USEC, &r->cooldown_usec, msg,
+                                      sizeof(msg)) < 0)
+                        bad(l, "Cooldown=%s: %s", v, msg);
         } else if (strcmp(key, "KillSignal") == 0) {
-                if (parse_kill_signal(v, &r->term_grace_usec) < 0)
-                        bad(l, "KillSignal=%s: expected SIGKILL or SIGTERM:DURATION,SIGKILL", v);
+                if (parse_kill_signal(v, &r->term_grace_usec, msg, sizeof(msg)) < 0)
+                        bad(l, "KillSignal=%s: %s", v, msg);
         } else {
                 bad(l, "unknown key %s= in a [Rule] section", key);
         }
@@ -347,7 +360,7 @@ static int validate(struct loader *l)
         return l->n_errors ? -EINVAL : 0;
 }
 
-static struct cgsentry_config *config_new(void)
+struct cgsentry_config *cgsentry_config_new(void)
 {
         struct cgsentry_config *c = calloc(1, sizeof(*c));
 
@@ -379,7 +392,7 @@ int cgsentry_config_load_string(const char *text, const char *name, FILE *errors
 {
         struct loader l = { .file = name, .text = text, .errors = errors };
 
-        l.cfg = config_new();
+        l.cfg = cgsentry_config_new();
         if (!l.cfg)
                 return -ENOMEM;
         return finish(&l, parse_one(&l, read_line_string), ret);
@@ -417,7 +430,7 @@ int cgsentry_config_load(const char *path, FILE *errors, struct cgsentry_config 
         char **paths = NULL;
         int n = 0, r;
 
-        l.cfg = config_new();
+        l.cfg = cgsentry_config_new();
         if (!l.cfg)
                 return -ENOMEM;
         r = load_file(&l, path);
@@ -477,74 +490,11 @@ void cgsentry_config_free(struct cgsentry_config *c)
         free(c);
 }
 
-/* Match one path component by fnmatch() on a NUL-terminated copy. */
-static bool component_match(const char *pat, size_t plen, const char *s, size_t slen)
-{
-        char p[NAME_MAX + 1], c[NAME_MAX + 1];
-
-        if (plen > NAME_MAX || slen > NAME_MAX)
-                return false;
-        memcpy(p, pat, plen);
-        p[plen] = '\0';
-        memcpy(c, s, slen);
-        c[slen] = '\0';
-        return fnmatch(p, c, FNM_PERIOD) == 0;
-}
-
-static bool glob_rec(const char *pat, const char *path)
-{
-        const char *pe, *se;
-        size_t plen;
-
-        if (!*pat)
-                return !*path;
-        pe = strchrnul(pat, '/');
-        plen = (size_t)(pe - pat);
-        if (plen == 2 && pat[0] == '*' && pat[1] == '*') {
-                const char *rest = *pe ? pe + 1 : pe;
-                /* '**' eats zero or more whole components. */
-                for (const char *p = path;; ) {
-                        if (glob_rec(rest, p))
-                                return true;
-                        if (!*p)
-                                return false;
-                        p = strchrnul(p, '/');
-                        if (*p)
-                                p++;
-                }
-        }
-        if (!*path)
-                return false;
-        se = strchrnul(path, '/');
-        if (!component_match(pat, plen, path, (size_t)(se - path)))
-                return false;
-        if (!*pe)
-                return !*se;
-        if (!*se)
-                return glob_rec(pe + 1, se);
-        return glob_rec(pe + 1, se + 1);
-}
-
-bool cgsentry_glob_match(const char *pattern, const char *path)
-{
-        while (*path == '/')
-                path++;
-        return glob_rec(pattern, path);
-}
-
 const struct cgsentry_rule *cgsentry_config_match(const struct cgsentry_config *c,
                                                   const char *path)
 {
         for (size_t i = 0; i < c->n_rules; i++)
-                if (cgsentry_glob_match(c->rules[i].match, path))
+                if (sv_glob_match(c->rules[i].match, path))
                         return &c->rules[i];
         return NULL;
-}
-
-bool cgsentry_rule_protects(const struct cgsentry_rule *r, const char *path)
-{
-        for (size_t i = 0; i < r->n_protect; i++)
-                if (cgsentry_glob_match(r->protect[i], path))
-                        return true;
-        return false;
 }

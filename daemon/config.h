@@ -19,6 +19,18 @@
  * uncharged and for cgroup.events to report it empty, short enough to catch
  * a respawned runaway quickly. */
 #define CGSENTRY_COOLDOWN_DEFAULT_USEC (10ull * 1000000)
+/* Longer would leave a group unguarded for most of a day after a kill. */
+#define CGSENTRY_COOLDOWN_MAX_USEC (24ull * 3600 * 1000000)
+/* KillSignal=SIGTERM:GRACE,SIGKILL: memory is short while the grace runs,
+ * so minutes at most. */
+#define CGSENTRY_GRACE_MIN_USEC 1000ull
+#define CGSENTRY_GRACE_MAX_USEC (10ull * 60 * 1000000)
+/* Documentation/accounting/psi.rst: a trigger window of 500ms to 10s. */
+#define CGSENTRY_PSI_WINDOW_MIN_USEC 500000ull
+#define CGSENTRY_PSI_WINDOW_MAX_USEC 10000000ull
+/* Tripwire=: 0.01% .. 99.99% of memory.max. */
+#define CGSENTRY_TRIPWIRE_MIN_PERMYRIAD 1u
+#define CGSENTRY_TRIPWIRE_MAX_PERMYRIAD 9999u
 
 struct cgsentry_pressure {
         bool enabled;
@@ -69,12 +81,30 @@ void cgsentry_config_free(struct cgsentry_config *c);
  * first matching rule wins, in file order. */
 const struct cgsentry_rule *cgsentry_config_match(const struct cgsentry_config *c,
                                                   const char *path);
-/* Glob over cgroup paths: '*' '?' '[...]' within one component, '**' spans
- * any number of components (including none). */
-bool cgsentry_glob_match(const char *pattern, const char *path);
-bool cgsentry_rule_protects(const struct cgsentry_rule *r, const char *path);
 
-/* "10s", "500ms", "2min", "1h", bare numbers are seconds. */
-int cgsentry_parse_duration(const char *s, uint64_t *ret_usec);
+/* An empty configuration ([Daemon] defaults, no rule), for programs that
+ * build their rules directly (cgsentry run). NULL when out of memory. */
+struct cgsentry_config *cgsentry_config_new(void);
+/* Appends a rule with the defaults; @file and @line say where it came from
+ * in messages. NULL when out of memory. */
+struct cgsentry_rule *cgsentry_config_add_rule(struct cgsentry_config *c, const char *name,
+                                               const char *file, unsigned line);
+int cgsentry_rule_set_match(struct cgsentry_rule *r, const char *glob);
+int cgsentry_rule_add_protect(struct cgsentry_rule *r, const char *glob);
+
+/*
+ * The value syntaxes of the configuration, shared with cgsentry run's
+ * options: 0, or -EINVAL/-ERANGE (-ENOMEM for the policy) with what is
+ * accepted in @msg.
+ *  - Tripwire=: a percentage from 0.01% to 99.99%, or off (0);
+ *  - PressureStall=: "some|full PERCENT WINDOW" (0.01%..100%, 500ms..10s),
+ *    or off;
+ *  - Policy=: "NAME [OPTIONS]"; *ret_name and *ret_options are replaced.
+ */
+int cgsentry_parse_tripwire(const char *v, unsigned *ret_permyriad, char *msg, size_t msg_size);
+int cgsentry_parse_pressure(const char *v, struct cgsentry_pressure *ret, char *msg,
+                            size_t msg_size);
+int cgsentry_parse_policy(const char *v, char **ret_name, char **ret_options, char *msg,
+                          size_t msg_size);
 
 #endif

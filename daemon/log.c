@@ -13,12 +13,20 @@
 #include "log.h"
 
 static int use_journal = -1;
+static cgsentry_log_sink_fn sink;
+static void *sink_userdata;
 static int max_priority = LOG_INFO;
 static const char *ident = "cgsentryd";
 
 void cgsentry_log_set_ident(const char *name)
 {
         ident = name;
+}
+
+void cgsentry_log_set_sink(cgsentry_log_sink_fn fn, void *userdata)
+{
+        sink = fn;
+        sink_userdata = userdata;
 }
 
 void cgsentry_log_set_max_priority(int priority)
@@ -105,6 +113,10 @@ static void emit(int priority, const struct cgsentry_log_fields *f, const char *
 
         if (priority > max_priority)
                 return;
+        if (sink) {
+                sink(sink_userdata, priority, f, msg);
+                return;
+        }
         if (use_journal < 0)
                 cgsentry_log_init();
         if (use_journal) {

@@ -32,6 +32,10 @@ struct cgsentry_log_fields {
 };
 
 void cgsentry_log_init(void);
+/* Send every message to @fn instead (tests); NULL restores the default. */
+typedef void (*cgsentry_log_sink_fn)(void *userdata, int priority,
+                                     const struct cgsentry_log_fields *f, const char *msg);
+void cgsentry_log_set_sink(cgsentry_log_sink_fn fn, void *userdata);
 /* The program name on stderr lines (default cgsentryd). */
 void cgsentry_log_set_ident(const char *name);
 /* Messages less important than @priority are dropped (default LOG_INFO). */

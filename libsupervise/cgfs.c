@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/xattr.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -30,6 +31,19 @@ static ssize_t read_file(int dfd, const char *dir, const char *name, char *buf,
 static int parsed(int r, const char *dir, const char *name, struct sv_error *err)
 {
         return r < 0 ? sv__error(err, -r, dir, name, "malformed content") : 0;
+}
+
+/* user.cgsentry.prefer / .avoid: set unless absent, unreadable or "0". */
+static bool xattr_set(int dfd, const char *name)
+{
+        char value[16];
+        ssize_t n = fgetxattr(dfd, name, value, sizeof(value) - 1);
+
+        /* ERANGE: a long value, still set. */
+        if (n < 0)
+                return errno == ERANGE;
+        value[n] = 0;
+        return strcmp(value, "0") != 0 && strcmp(value, "0\n") != 0;
 }
 
 /* Read @name and parse it with @fn into @ptr, naming the file on error. */
@@ -120,6 +134,10 @@ int sv__cgfs_read_group(int dfd, const char *path, bool minimal, struct sv_group
                 g->memory_max = SV_LIMIT_MAX;
                 g->memory_high = SV_LIMIT_MAX;
         }
+
+        /* Preferences for policies; ENODATA (unset) and ENOTSUP are "not set". */
+        g->prefer = xattr_set(dfd, SV_XATTR_PREFER);
+        g->avoid = xattr_set(dfd, SV_XATTR_AVOID);
 
         /* The root has memory.stat and memory.pressure without memory.current. */
         r = READ("memory.stat", sv_parse_memory_stat, &g->stat);

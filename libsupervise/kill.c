@@ -2,49 +2,28 @@
 /* Acting on a decision: cgroup.kill, freeze, pidfd signals, process_mrelease. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "parse.h"
+#include "syscalls.h"
 #include "util.h"
 
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_pidfd_send_signal
-#define __NR_pidfd_send_signal 424
-#endif
-#ifndef __NR_process_mrelease
-#define __NR_process_mrelease 448
-#endif
-
-/* How long process_mrelease() may wait for SIGKILL delivery: the killed task
- * must pass through the signal path first; a few ms is plenty on an idle CPU
- * and bounded on a loaded one. */
-#define SV_MRELEASE_RETRIES 20
-#define SV_MRELEASE_RETRY_NSEC (250 * 1000)
 
 static int write_at(int root_fd, const char *path, const char *file, const char *value)
 {
-        char name[4096];
-        ssize_t n;
-        int fd, r = 0;
+        char name[PATH_MAX + 32];
 
         while (*path == '/')
                 path++;
-        snprintf(name, sizeof(name), "%s%s%s", path, *path ? "/" : "", file);
-        fd = openat(root_fd, name, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = write(fd, value, strlen(value));
-        if (n < 0)
-                r = -errno;
-        close(fd);
-        return r;
+        if (snprintf(name, sizeof(name), "%s%s%s", path, *path ? "/" : "", file) >=
+            (int)sizeof(name))
+                return -ENAMETOOLONG;
+        return sv_cgroup_write(root_fd, name, value);
 }
 
 int sv_kill_cgroup(int root_fd, const char *path)
@@ -81,15 +60,7 @@ int sv_pidfd_open_checked(int proc_dfd, int pid, uint64_t starttime)
 
 int sv_mrelease(int pidfd)
 {
-        for (int i = 0; i < SV_MRELEASE_RETRIES; i++) {
-                struct timespec ts = { 0, SV_MRELEASE_RETRY_NSEC };
-                if (syscall(__NR_process_mrelease, pidfd, 0) == 0)
-                        return 0;
-                if (errno != EAGAIN)
-                        return -errno;
-                nanosleep(&ts, NULL);
-        }
-        return -EAGAIN;
+        return syscall(__NR_process_mrelease, pidfd, 0) == 0 ? 0 : -errno;
 }
 
 int sv_pidfd_kill(int pidfd, int sig, bool mrelease)

@@ -51,6 +51,8 @@ const char *sv_unkillable_to_string(enum sv_unkillable u)
                 return "no mm (exiting or zombie)";
         case SV_UNKILLABLE_ADJ_MIN:
                 return "oom_score_adj -1000";
+        case SV_UNKILLABLE_EXCLUDED:
+                return "spared by the rule";
         }
         return "unknown";
 }
@@ -166,7 +168,8 @@ static int cmp_pid(const void *a, const void *b, void *arg)
         return x < y ? -1 : x > y;
 }
 
-size_t sv_oom_group_members(const struct sv_snapshot *s, int group, int *ret_tasks)
+size_t sv_oom_group_members_opts(const struct sv_snapshot *s, int group, const bool *exclude,
+                                 int *ret_tasks)
 {
         size_t n = 0;
 
@@ -177,12 +180,17 @@ size_t sv_oom_group_members(const struct sv_snapshot *s, int group, int *ret_tas
                 /* oom_kill_memcg_member() spares -1000 and init;
                  * __oom_kill_process() skips tasks without an mm. */
                 if (t->oom_score_adj == SV_OOM_SCORE_ADJ_MIN || t->pid == 1 || !t->has_mm ||
-                    (t->flags & SV_PF_KTHREAD))
+                    (t->flags & SV_PF_KTHREAD) || (exclude && exclude[i]))
                         continue;
                 ret_tasks[n++] = (int)i;
         }
         qsort_r(ret_tasks, n, sizeof(int), cmp_pid, (void *)s);
         return n;
+}
+
+size_t sv_oom_group_members(const struct sv_snapshot *s, int group, int *ret_tasks)
+{
+        return sv_oom_group_members_opts(s, group, NULL, ret_tasks);
 }
 
 void sv_oom_result_free(struct sv_oom_result *r)
@@ -196,12 +204,14 @@ void sv_oom_result_free(struct sv_oom_result *r)
 
 int sv_oom_select(const struct sv_snapshot *s, int domain, struct sv_oom_result **ret)
 {
-        return sv_oom_select_flags(s, domain, NULL, ret);
+        return sv_oom_select_opts(s, domain, NULL, ret);
 }
 
-int sv_oom_select_flags(const struct sv_snapshot *s, int domain, const bool *extra_flags,
-                        struct sv_oom_result **ret)
+int sv_oom_select_opts(const struct sv_snapshot *s, int domain, const struct sv_oom_opts *opts,
+                       struct sv_oom_result **ret)
 {
+        const bool *extra_flags = opts ? opts->extra_oom_group : NULL;
+        const bool *exclude = opts ? opts->exclude : NULL;
         struct sv_oom_result *r;
         int64_t chosen_points = SV_POINTS_UNKILLABLE;
         int chosen = -1;
@@ -231,6 +241,12 @@ int sv_oom_select_flags(const struct sv_snapshot *s, int domain, const bool *ext
                 c = &r->candidates[r->n_candidates++];
                 c->task = (int)i;
                 c->points = sv_oom_badness(s, &s->tasks[i], r->totalpages, &c->why);
+                /* What the rule spares is, to the selection, what -1000 is to
+                 * the kernel's: never a victim. */
+                if (exclude && exclude[i] && c->why == SV_KILLABLE) {
+                        c->points = SV_POINTS_UNKILLABLE;
+                        c->why = SV_UNKILLABLE_EXCLUDED;
+                }
                 /* oom_evaluate_task(): "points < chosen_points" is skipped, so an
                  * equal score replaces the earlier pick: ties go to the later task. */
                 if (c->points == SV_POINTS_UNKILLABLE || c->points < chosen_points)
@@ -249,7 +265,8 @@ int sv_oom_select_flags(const struct sv_snapshot *s, int domain, const bool *ext
         r->kill_group = sv_oom_group(s, chosen, domain, extra_flags);
         if (r->kill_group >= 0) {
                 /* The victim is a member: it has an mm and is not -1000 or init. */
-                r->n_kill_tasks = sv_oom_group_members(s, r->kill_group, r->kill_tasks);
+                r->n_kill_tasks = sv_oom_group_members_opts(s, r->kill_group, exclude,
+                                                            r->kill_tasks);
         } else {
                 r->kill_tasks[0] = chosen;
                 r->n_kill_tasks = 1;

@@ -47,15 +47,15 @@ struct sv_policy_info {
 };
 
 /* The default directory: <libdir>/cgsentry/policies. */
-SV_EXPORT const char *sv_policy_default_dir(void);
+const char *sv_policy_default_dir(void);
 
 /**
  * sv_policy_registry_new() - a registry with the builtin policies, loading
  * plugins from @dir (NULL: sv_policy_default_dir()) on demand.
  */
-SV_EXPORT int sv_policy_registry_new(const char *dir, struct sv_policy_registry **ret);
+int sv_policy_registry_new(const char *dir, struct sv_policy_registry **ret);
 /* Destroys nothing the caller still uses: free instances first. */
-SV_EXPORT void sv_policy_registry_free(struct sv_policy_registry *reg);
+void sv_policy_registry_free(struct sv_policy_registry *reg);
 
 /**
  * sv_policy_registry_get() - the policy called @name: an already loaded or
@@ -68,14 +68,14 @@ SV_EXPORT void sv_policy_registry_free(struct sv_policy_registry *reg);
  * invalid descriptor (-ENOEXEC), of another ABI major (-EPROTONOSUPPORT).
  * The policy stays owned by the registry.
  */
-SV_EXPORT int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
+int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
                                      const struct sv_policy **ret, struct sv_error *err);
 
 /**
  * sv_policy_registry_load_file() - load one plugin file by path (any name),
  * with the checks above. For tests and for listing.
  */
-SV_EXPORT int sv_policy_registry_load_file(struct sv_policy_registry *reg, const char *path,
+int sv_policy_registry_load_file(struct sv_policy_registry *reg, const char *path,
                                            const struct sv_policy **ret, struct sv_error *err);
 
 /**
@@ -84,51 +84,51 @@ SV_EXPORT int sv_policy_registry_load_file(struct sv_policy_registry *reg, const
  * are listed with their error. Returns the number of files that failed, or
  * -errno if the directory cannot be read (-ENOENT: it does not exist).
  */
-SV_EXPORT int sv_policy_registry_scan(struct sv_policy_registry *reg);
+int sv_policy_registry_scan(struct sv_policy_registry *reg);
 
 /* Number of entries (builtin, loaded and broken), in the order they came. */
-SV_EXPORT size_t sv_policy_registry_size(const struct sv_policy_registry *reg);
+size_t sv_policy_registry_size(const struct sv_policy_registry *reg);
 /* Entry @i; the strings live as long as the registry. */
-SV_EXPORT int sv_policy_registry_info(const struct sv_policy_registry *reg, size_t i,
+int sv_policy_registry_info(const struct sv_policy_registry *reg, size_t i,
                                       struct sv_policy_info *ret);
-SV_EXPORT const char *sv_policy_registry_dir(const struct sv_policy_registry *reg);
+const char *sv_policy_registry_dir(const struct sv_policy_registry *reg);
 
-SV_EXPORT void sv_policy_get_info(const struct sv_policy *p, struct sv_policy_info *ret);
+void sv_policy_get_info(const struct sv_policy *p, struct sv_policy_info *ret);
 
 /**
  * sv_policy_instance_new() - run the policy's init() with @options (NULL or
  * "" for none). A policy's own complaint about the options is in err->what
  * (and err->path names the policy).
  */
-SV_EXPORT int sv_policy_instance_new(const struct sv_policy *p, const char *options,
+int sv_policy_instance_new(const struct sv_policy *p, const char *options,
                                      struct sv_policy_instance **ret, struct sv_error *err);
-SV_EXPORT void sv_policy_instance_free(struct sv_policy_instance *inst);
-SV_EXPORT const struct sv_policy *sv_policy_instance_policy(const struct sv_policy_instance *inst);
+void sv_policy_instance_free(struct sv_policy_instance *inst);
+const struct sv_policy *sv_policy_instance_policy(const struct sv_policy_instance *inst);
 
 struct sv_policy_view_opts {
         uint64_t now_usec; /* cgsentry_view.now_usec */
-        /* Where to read user.cgsentry.prefer/avoid from (the cgroupfs root the
-         * snapshot was taken from); NULL: no xattrs. Missing groups and file
-         * systems without xattrs count as "not set". */
-        const char *cgroup_root;
         /* n_groups bools OR-ed into memory.oom.group (the daemon's
          * OOMGroup=), indexed like the snapshot; may be NULL. */
         const bool *extra_oom_group;
+        /* n_tasks bools: tasks the rule spares (Protect=, cgsentry itself);
+         * the view shows them unkillable. May be NULL. */
+        const bool *exclude;
 };
 
 /**
  * sv_policy_view_new() - the view of @domain (a group index of @s) and its
- * subtree that plugins see. Reads xattrs when opts->cgroup_root is set;
- * everything else is copied from @s, and paths point into @s.
+ * subtree that plugins see. Pure: everything is copied from @s (the
+ * prefer/avoid xattrs too, which the snapshot reader read), and paths point
+ * into @s.
  */
-SV_EXPORT int sv_policy_view_new(const struct sv_snapshot *s, int domain,
+int sv_policy_view_new(const struct sv_snapshot *s, int domain,
                                  const struct sv_policy_view_opts *opts,
                                  struct sv_policy_view **ret);
-SV_EXPORT void sv_policy_view_free(struct sv_policy_view *v);
-SV_EXPORT const struct cgsentry_view *sv_policy_view_get(const struct sv_policy_view *v);
+void sv_policy_view_free(struct sv_policy_view *v);
+const struct cgsentry_view *sv_policy_view_get(const struct sv_policy_view *v);
 /* Set group flags after building, for tests and for hosts that learn
  * preferences elsewhere (CGSENTRY_GROUP_PREFER/AVOID only). */
-SV_EXPORT int sv_policy_view_set_group_flags(struct sv_policy_view *v, int view_group, uint32_t set,
+int sv_policy_view_set_group_flags(struct sv_policy_view *v, int view_group, uint32_t set,
                                              uint32_t clear);
 
 /* A decision mapped back to the snapshot. */
@@ -145,7 +145,7 @@ struct sv_policy_decision {
  * failing choose() passes its -errno on. Either way @err says which policy
  * and why (the caller then falls back to its default).
  */
-SV_EXPORT int sv_policy_choose(struct sv_policy_instance *inst, const struct sv_policy_view *v,
+int sv_policy_choose(struct sv_policy_instance *inst, const struct sv_policy_view *v,
                                struct sv_policy_decision *ret, struct sv_error *err);
 
 #endif

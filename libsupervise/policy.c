@@ -25,14 +25,9 @@
 #include "policy-host.h"
 #include "util.h"
 
-#include "../policies/kernel-choice.h"
-
 #ifndef CGSENTRY_POLICY_DIR
 #define CGSENTRY_POLICY_DIR "/usr/local/lib/cgsentry/policies"
 #endif
-
-#define XATTR_PREFER "user.cgsentry.prefer"
-#define XATTR_AVOID "user.cgsentry.avoid"
 
 /* The part of the descriptor every ABI 1.x plugin has: up to destroy(). */
 #define DESCRIPTOR_SIZE_1_0                                                                        \
@@ -73,6 +68,7 @@ struct sv_policy_view {
         int domain;        /* snapshot index of groups[0] */
         size_t first_task; /* snapshot index of tasks[0] */
         bool *extra;       /* snapshot-indexed OOMGroup= flags, or NULL */
+        bool *exclude;     /* snapshot-indexed tasks the rule spares, or NULL */
 };
 
 const char *sv_policy_default_dir(void)
@@ -99,15 +95,21 @@ static int fail(struct sv_error *err, int e, const char *path, const char *fmt, 
 
 /* ---- the builtin kernel policy ------------------------------------------ */
 
-static const struct cgsentry_policy builtin_kernel = {
-        .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-        .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-        .struct_size = sizeof(struct cgsentry_policy),
-        .name = "kernel",
-        .version = CGSENTRY_VERSION,
-        .description = CGSENTRY_KERNEL_POLICY_DESCRIPTION,
-        .choose = cgsentry_kernel_policy_choose,
-};
+static int host_kernel_choose(const struct cgsentry_view *view, struct cgsentry_decision *d);
+
+static int builtin_kernel_choose(const struct cgsentry_view *view, void *state,
+                                 struct cgsentry_decision *d)
+{
+        return host_kernel_choose(view, d);
+}
+
+/* The default policy: the one place the kernel's choice becomes a decision
+ * (the "kernel" plugin calls the same code through the host table). */
+static const struct cgsentry_policy builtin_kernel = CGSENTRY_POLICY_DESCRIPTOR(
+        SV_POLICY_DEFAULT, CGSENTRY_VERSION,
+        "the kernel's own choice: the task with the highest oom_badness, widened to its "
+        "memory.oom.group",
+        NULL, builtin_kernel_choose, NULL);
 
 /* ---- registry ----------------------------------------------------------- */
 
@@ -576,16 +578,18 @@ const struct sv_policy *sv_policy_instance_policy(const struct sv_policy_instanc
 
 /* ---- views -------------------------------------------------------------- */
 
-/* The host's kernel_choice(): sv_oom_select over the view's snapshot. */
+/* The host's kernel_choice(): the kernel mirror over the view's snapshot,
+ * with the rule's OOMGroup= and spared tasks. */
 static int host_kernel_choice(const struct cgsentry_view *view, int32_t *ret_task,
                               int32_t *ret_group)
 {
         /* view is the first member of struct sv_policy_view. */
         const struct sv_policy_view *v = (const struct sv_policy_view *)view;
+        struct sv_oom_opts o = { .extra_oom_group = v->extra, .exclude = v->exclude };
         struct sv_oom_result *res = NULL;
         int r;
 
-        r = sv_oom_select_flags(v->s, v->domain, v->extra, &res);
+        r = sv_oom_select_opts(v->s, v->domain, &o, &res);
         if (r < 0)
                 return r;
         *ret_task = res->victim < 0 ? -1 : (int32_t)((size_t)res->victim - v->first_task);
@@ -594,24 +598,52 @@ static int host_kernel_choice(const struct cgsentry_view *view, int32_t *ret_tas
         return 0;
 }
 
-/* user.cgsentry.prefer / .avoid: set unless absent, unreadable or "0". */
-static bool xattr_set(const char *path, const char *name)
+static int host_kernel_choose(const struct cgsentry_view *view, struct cgsentry_decision *d)
 {
-        char value[16];
-        ssize_t n = getxattr(path, name, value, sizeof(value) - 1);
+        const struct cgsentry_task *t;
+        int32_t task = -1, group = -1;
+        char comm[SV_COMM_ESCAPED_SIZE];
+        int r;
 
-        /* ENODATA (unset), ENOTSUP (no xattrs there), ENOENT (group gone),
-         * ERANGE (a long value: still set). */
-        if (n < 0)
-                return errno == ERANGE;
-        value[n] = 0;
-        return strcmp(value, "0") != 0 && strcmp(value, "0\n") != 0;
+        r = host_kernel_choice(view, &task, &group);
+        if (r < 0)
+                return r;
+        if (task < 0) {
+                snprintf(d->explanation, d->explanation_size,
+                         "no killable task in %s: the kernel would kill nothing", view->domain);
+                return 0;
+        }
+        t = cgsentry_view_task(view, (uint32_t)task);
+        sv_escape(t->comm, comm, sizeof(comm));
+        d->task = task;
+        /* The group is where the victim is, or what memory.oom.group widens
+         * the kill to; the host kills the task alone when nothing widens it. */
+        d->group = group >= 0 ? group : t->group;
+        if (group >= 0)
+                snprintf(d->explanation, d->explanation_size,
+                         "pid %" PRId32 " (%s) has the highest badness, %" PRId64
+                         " points of totalpages %" PRIu64 "; memory.oom.group widens the kill "
+                         "to %s",
+                         t->pid, comm, t->badness, view->totalpages,
+                         cgsentry_view_group(view, (uint32_t)group)->path);
+        else
+                snprintf(d->explanation, d->explanation_size,
+                         "pid %" PRId32 " (%s) in %s has the highest badness, %" PRId64
+                         " points of totalpages %" PRIu64 "; no memory.oom.group, so the kernel "
+                         "kills that task alone",
+                         t->pid, comm, cgsentry_view_group(view, (uint32_t)t->group)->path,
+                         t->badness, view->totalpages);
+        return 0;
 }
 
 static uint32_t group_flags(const struct sv_group *g, bool extra_oom_group)
 {
         uint32_t f = 0;
 
+        if (g->prefer)
+                f |= CGSENTRY_GROUP_PREFER;
+        if (g->avoid)
+                f |= CGSENTRY_GROUP_AVOID;
         if (g->memcg)
                 f |= CGSENTRY_GROUP_MEMCG;
         if (g->have & SV_HAVE_MEMORY)
@@ -628,7 +660,7 @@ static uint32_t group_flags(const struct sv_group *g, bool extra_oom_group)
 }
 
 static void fill_task(struct cgsentry_task *o, const struct sv_snapshot *s, const struct sv_task *t,
-                      int view_group, uint64_t totalpages)
+                      int view_group, uint64_t totalpages, bool excluded)
 {
         *o = (struct cgsentry_task){
                 .pid = t->pid,
@@ -645,7 +677,9 @@ static void fill_task(struct cgsentry_task *o, const struct sv_snapshot *s, cons
                 .rss_shmem_kb = t->rss_shmem_kb,
                 .vm_swap_kb = t->vm_swap_kb,
                 .vm_pte_kb = t->vm_pte_kb,
-                .badness = sv_oom_badness(s, t, totalpages, NULL),
+                /* Spared by the rule: as unkillable to a policy as -1000. */
+                .badness = excluded ? CGSENTRY_BADNESS_UNKILLABLE
+                                    : sv_oom_badness(s, t, totalpages, NULL),
         };
         memcpy(o->comm, t->comm, sizeof(o->comm));
         o->comm[sizeof(o->comm) - 1] = 0;
@@ -706,7 +740,6 @@ int sv_policy_view_new(const struct sv_snapshot *s, int domain,
         struct sv_policy_view *v;
         size_t end, n_groups, last_task;
         uint64_t totalpages;
-        char *path = NULL;
         int r = -ENOMEM;
 
         if (!opts)
@@ -739,6 +772,12 @@ int sv_policy_view_new(const struct sv_snapshot *s, int domain,
                         goto fail;
                 memcpy(v->extra, opts->extra_oom_group, s->n_groups * sizeof(*v->extra));
         }
+        if (opts->exclude) {
+                v->exclude = malloc((s->n_tasks ?: 1) * sizeof(*v->exclude));
+                if (!v->exclude)
+                        goto fail;
+                memcpy(v->exclude, opts->exclude, s->n_tasks * sizeof(*v->exclude));
+        }
 
         totalpages = sv_oom_totalpages(s, domain);
         for (size_t i = 0; i < n_groups; i++) {
@@ -746,25 +785,14 @@ int sv_policy_view_new(const struct sv_snapshot *s, int domain,
                 struct cgsentry_group *o = &v->groups[i];
                 uint32_t flags = group_flags(g, v->extra && v->extra[(size_t)domain + i]);
 
-                if (opts->cgroup_root) {
-                        free(path);
-                        if (asprintf(&path, "%s%s", opts->cgroup_root,
-                                     strcmp(g->path, "/") == 0 ? "" : g->path) < 0) {
-                                path = NULL;
-                                goto fail;
-                        }
-                        if (xattr_set(path, XATTR_PREFER))
-                                flags |= CGSENTRY_GROUP_PREFER;
-                        if (xattr_set(path, XATTR_AVOID))
-                                flags |= CGSENTRY_GROUP_AVOID;
-                }
                 fill_group(o, g, i == 0 ? -1 : g->parent - domain, flags);
                 o->depth = g->depth - s->groups[domain].depth;
                 o->first_task = (uint32_t)(g->first_task - v->first_task);
                 o->n_tasks = (uint32_t)g->n_tasks;
                 for (size_t k = 0; k < g->n_tasks; k++)
                         fill_task(&v->tasks[o->first_task + k], s, &s->tasks[g->first_task + k],
-                                  (int)i, totalpages);
+                                  (int)i, totalpages,
+                                  v->exclude && v->exclude[g->first_task + k]);
         }
         /* Subtree extents, children before parents (reverse pre-order). */
         for (size_t i = n_groups; i-- > 0;) {
@@ -791,6 +819,7 @@ int sv_policy_view_new(const struct sv_snapshot *s, int domain,
         v->host = (struct cgsentry_host){
                 .struct_size = sizeof(struct cgsentry_host),
                 .kernel_choice = host_kernel_choice,
+                .kernel_choose = host_kernel_choose,
         };
         v->view.struct_size = sizeof(struct cgsentry_view);
         v->view.group_size = sizeof(struct cgsentry_group);
@@ -805,11 +834,9 @@ int sv_policy_view_new(const struct sv_snapshot *s, int domain,
         v->view.tasks = v->tasks;
         v->view.n_tasks = (uint32_t)(last_task - v->first_task);
         v->view.candidates = v->candidates;
-        free(path);
         *ret = v;
         return 0;
 fail:
-        free(path);
         sv_policy_view_free(v);
         return r;
 }
@@ -822,6 +849,7 @@ void sv_policy_view_free(struct sv_policy_view *v)
         free(v->tasks);
         free(v->candidates);
         free(v->extra);
+        free(v->exclude);
         free(v);
 }
 

@@ -25,7 +25,7 @@
  *    total_swap_pages 0, swappiness 60, free_swap_pages = total_swap_pages,
  *    swap_headroom what the domain's own memory.swap.max and the free swap
  *    allow (0 when swappiness is 0);
- *  - group: memory_high, swap_max "max"; memory_low, memory_min, every
+ *  - group: prefer, avoid false; memory_high, swap_max "max"; memory_low, memory_min, every
  *    counter, ino, events, stat, pressure 0; no "full" pressure line;
  *    subtree_control empty; cgroup_events false; and when "have" itself is
  *    absent, its bits say what was given: memory and events follow memcg,
@@ -137,6 +137,7 @@ static const char *const group_keys[] = {
         "path",          "parent",       "ino",          "memcg",        "have",
         "subtree_control", "memory_current", "memory_max", "memory_high", "memory_low",
         "memory_min",    "memory_peak",  "swap_current", "swap_max",     "oom_group",
+        "prefer",        "avoid",
         "events",        "events_local", "pressure",     "stat",         "cgroup_events",
         "tasks",
 };
@@ -329,6 +330,8 @@ static json_object *enc_group(struct enc *e, const struct sv_snapshot *s, const 
         enc_add(e, o, "swap_current", json_object_new_uint64(g->swap_current));
         enc_add(e, o, "swap_max", enc_limit(g->swap_max));
         enc_add(e, o, "oom_group", json_object_new_boolean(g->oom_group));
+        enc_add(e, o, "prefer", json_object_new_boolean(g->prefer));
+        enc_add(e, o, "avoid", json_object_new_boolean(g->avoid));
         enc_add(e, o, "events",
                 enc_u64_fields(e, &g->events, event_fields, ELEMENTSOF(event_fields)));
         enc_add(e, o, "events_local",
@@ -917,6 +920,8 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
                 return r;
         swap_given = swap_given || r > 0;
         if ((r = get_bool(d, v, where, "oom_group", true, &g.oom_group)) < 0 ||
+            (r = get_bool(d, v, where, "prefer", false, &g.prefer)) < 0 ||
+            (r = get_bool(d, v, where, "avoid", false, &g.avoid)) < 0 ||
             (r = get_u64_fields(d, v, where, "events", event_fields, ELEMENTSOF(event_fields),
                                 &g.events)) < 0 ||
             (r = get_u64_fields(d, v, where, "events_local", event_fields,

@@ -11,11 +11,9 @@
 #include <unistd.h>
 
 #include "readers.h"
+#include "syscalls.h"
 #include "util.h"
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 struct sv_snapshot *sv_snapshot_new(const char *domain, uint64_t page_size)
 {

@@ -241,3 +241,22 @@ char *sv_escape_dup(const char *s)
 
         return out ? (char *)sv_escape(s, out, size) : NULL;
 }
+
+int sv_cgroup_write(int dirfd, const char *name, const char *value)
+{
+        size_t len = strlen(value);
+        int fd, r = 0;
+        ssize_t n;
+
+        fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        /* kernfs takes a value in one write(); a short write is an error. */
+        n = write(fd, value, len);
+        if (n < 0)
+                r = -errno;
+        else if ((size_t)n != len)
+                r = -EIO;
+        close(fd);
+        return r;
+}

@@ -239,19 +239,6 @@ static int growth_choose(const struct cgsentry_view *v, void *state, struct cgse
         return 0;
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "growth",
-                .version = POLICY_VERSION,
-                .description =
-                        "the group whose memory.current grew fastest over a window (window=10s)",
-                .init = growth_init,
-                .choose = growth_choose,
-                .destroy = growth_destroy,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("growth", POLICY_VERSION,
+                       "the group whose memory.current grew fastest over a window (window=10s)",
+                       growth_init, growth_choose, growth_destroy)

@@ -11,16 +11,6 @@ static int largest_choose(const struct cgsentry_view *v, void *state, struct cgs
         return 0;
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "largest",
-                .version = POLICY_VERSION,
-                .description = "the group using the most memory (memory.current), then swap",
-                .choose = largest_choose,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("largest", POLICY_VERSION,
+                       "the group using the most memory (memory.current), then swap",
+                       NULL, largest_choose, NULL)

@@ -12,16 +12,6 @@ static int pressure_choose(const struct cgsentry_view *v, void *state, struct cg
         return 0;
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "pressure",
-                .version = POLICY_VERSION,
-                .description = "the group with the highest memory PSI full avg10, then some avg10",
-                .choose = pressure_choose,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("pressure", POLICY_VERSION,
+                       "the group with the highest memory PSI full avg10, then some avg10",
+                       NULL, pressure_choose, NULL)

@@ -203,19 +203,6 @@ static int priority_choose(const struct cgsentry_view *v, void *state, struct cg
         return 0;
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "priority",
-                .version = POLICY_VERSION,
-                .description =
-                        "xattrs user.cgsentry.prefer/avoid and priority= weights, then largest",
-                .init = priority_init,
-                .choose = priority_choose,
-                .destroy = priority_destroy,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("priority", POLICY_VERSION,
+                       "xattrs user.cgsentry.prefer/avoid and priority= weights, then largest",
+                       priority_init, priority_choose, priority_destroy)

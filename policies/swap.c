@@ -20,17 +20,7 @@ static int swap_choose(const struct cgsentry_view *v, void *state, struct cgsent
         return 0;
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "swap",
-                .version = POLICY_VERSION,
-                .description = "the group using the most swap (memory.swap.current); none if no "
-                               "swap is used",
-                .choose = swap_choose,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("swap", POLICY_VERSION,
+                       "the group using the most swap (memory.swap.current); none if no "
+                       "swap is used",
+                       NULL, swap_choose, NULL)

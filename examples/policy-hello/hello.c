@@ -81,18 +81,6 @@ static void hello_destroy(void *state)
         free(state);
 }
 
-CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)
-{
-        static const struct cgsentry_policy policy = {
-                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,
-                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,
-                .struct_size = sizeof(struct cgsentry_policy),
-                .name = "hello",
-                .version = "1.0",
-                .description = "example: the group with the most processes",
-                .init = hello_init,
-                .choose = hello_choose,
-                .destroy = hello_destroy,
-        };
-        return &policy;
-}
+CGSENTRY_POLICY_DEFINE("hello", "1.0",
+                       "example: the group with the most processes",
+                       hello_init, hello_choose, hello_destroy)

@@ -51,7 +51,8 @@ extern "C" {
 #endif
 
 #define CGSENTRY_POLICY_ABI_MAJOR 1
-#define CGSENTRY_POLICY_ABI_MINOR 0
+/* 1.1: cgsentry_host.kernel_choose(). */
+#define CGSENTRY_POLICY_ABI_MINOR 1
 
 /* The one symbol the host looks up. */
 #define CGSENTRY_POLICY_ENTRY_SYMBOL "cgsentry_policy_entry"
@@ -137,6 +138,7 @@ struct cgsentry_task {
 };
 
 struct cgsentry_view;
+struct cgsentry_decision;
 
 /* Functions the host offers. Valid only during the choose() call. */
 struct cgsentry_host {
@@ -152,6 +154,15 @@ struct cgsentry_host {
          */
         int (*kernel_choice)(const struct cgsentry_view *view, int32_t *ret_task,
                              int32_t *ret_group);
+        /*
+         * kernel_choose() (ABI 1.1) - the whole choose() of the default
+         * policy: the kernel's victim and group with the host's explanation,
+         * into @decision. The "kernel" plugin is this call; a policy that
+         * falls back to the kernel's choice may call it too. Check
+         * CGSENTRY_POLICY_HAS(host->struct_size, struct cgsentry_host,
+         * kernel_choose) first: an ABI 1.0 host does not have it.
+         */
+        int (*kernel_choose)(const struct cgsentry_view *view, struct cgsentry_decision *decision);
 };
 
 struct cgsentry_view {
@@ -267,6 +278,36 @@ struct cgsentry_policy {
 typedef const struct cgsentry_policy *(*cgsentry_policy_entry_fn)(void);
 CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void);
 
+/* The descriptor of the running ABI, as an initializer; init and destroy
+ * may be NULL. */
+#define CGSENTRY_POLICY_DESCRIPTOR(NAME, VERSION, DESCRIPTION, INIT, CHOOSE, DESTROY)             \
+        {                                                                                          \
+                .abi_major = CGSENTRY_POLICY_ABI_MAJOR,                                            \
+                .abi_minor = CGSENTRY_POLICY_ABI_MINOR,                                            \
+                .struct_size = sizeof(struct cgsentry_policy),                                     \
+                .name = (NAME),                                                                    \
+                .version = (VERSION),                                                              \
+                .description = (DESCRIPTION),                                                      \
+                .init = (INIT),                                                                    \
+                .choose = (CHOOSE),                                                                \
+                .destroy = (DESTROY),                                                              \
+        }
+
+/*
+ * CGSENTRY_POLICY_DEFINE() - the entry point and its descriptor in one go:
+ *
+ *   CGSENTRY_POLICY_DEFINE("hello", "1.0", "the group with the most processes",
+ *                          hello_init, hello_choose, hello_destroy)
+ */
+#define CGSENTRY_POLICY_DEFINE(NAME, VERSION, DESCRIPTION, INIT, CHOOSE, DESTROY)                 \
+        CGSENTRY_POLICY_EXPORT const struct cgsentry_policy *cgsentry_policy_entry(void)           \
+        {                                                                                          \
+                static const struct cgsentry_policy cgsentry_policy_descriptor_ =                  \
+                        CGSENTRY_POLICY_DESCRIPTOR(NAME, VERSION, DESCRIPTION, INIT, CHOOSE,       \
+                                                   DESTROY);                                       \
+                return &cgsentry_policy_descriptor_;                                               \
+        }
+
 /* ---- helpers for plugins (header-only) ---------------------------------- */
 
 /*
@@ -317,34 +358,116 @@ static inline int cgsentry_options_next(const char **cursor, char *key, size_t k
 }
 
 /*
- * cgsentry_parse_duration_usec() - "10s", "500ms", "2m", "1500000us" or a
- * bare number of seconds. Returns 0 and *ret, or -EINVAL.
+ * cgsentry_parse_decimal() - "123", "1.5": digits with an optional fraction,
+ * scaled by @scale (10^k) and rounded down, in integers only, so "nan",
+ * "inf", "1e30", signs and blanks are not numbers at all. Stops at the
+ * first character that is neither a digit nor the one '.', which it leaves
+ * in *@end. At most @max_frac fraction digits. Returns 0, -EINVAL (no digits,
+ * too many fraction digits) or -ERANGE (does not fit in 64 bits).
  */
-static inline int cgsentry_parse_duration_usec(const char *s, uint64_t *ret)
+static inline int cgsentry_parse_decimal(const char *s, uint64_t scale, unsigned max_frac,
+                                         uint64_t *ret, const char **end)
 {
-        uint64_t n = 0, mult = 1000000;
+        uint64_t n = 0, frac = 0, div = 1;
+        unsigned nfrac = 0;
         const char *p = s;
 
         if (*p < '0' || *p > '9')
                 return -EINVAL;
         for (; *p >= '0' && *p <= '9'; p++) {
                 if (n > (UINT64_MAX - 9) / 10)
-                        return -EINVAL;
+                        return -ERANGE;
                 n = n * 10 + (uint64_t)(*p - '0');
         }
-        if (!*p || (p[0] == 's' && !p[1]))
-                mult = 1000000;
-        else if (p[0] == 'm' && p[1] == 's' && !p[2])
-                mult = 1000;
-        else if (p[0] == 'u' && p[1] == 's' && !p[2])
-                mult = 1;
-        else if (p[0] == 'm' && !p[1])
-                mult = 60000000;
-        else
+        if (*p == '.') {
+                p++;
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                        if (++nfrac > max_frac)
+                                return -EINVAL;
+                        frac = frac * 10 + (uint64_t)(*p - '0');
+                        div *= 10;
+                }
+        }
+        if (n > UINT64_MAX / scale)
+                return -ERANGE;
+        n *= scale;
+        /* frac/div < 1, so frac * scale / div < scale: no overflow past n's room
+         * for the scales used here (scale * 10^max_frac fits in 64 bits). */
+        if (frac * scale / div > UINT64_MAX - n)
+                return -ERANGE;
+        *ret = n + frac * scale / div;
+        *end = p;
+        return 0;
+}
+
+/*
+ * cgsentry_parse_duration_usec() - "10s", "1.5s", "500ms", "2min", "2m",
+ * "1h", "250us" or a bare number of seconds, into microseconds (fractions
+ * below 1 us are dropped). The one duration syntax of cgsentry: its
+ * configuration, its command line and the shipped policies' options.
+ * Returns 0 and *ret, -EINVAL (not a duration) or -ERANGE (too long).
+ */
+static inline int cgsentry_parse_duration_usec(const char *s, uint64_t *ret)
+{
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "", 1000000 },     { "s", 1000000 },        { "sec", 1000000 },
+                { "ms", 1000 },      { "us", 1 },             { "m", 60000000 },
+                { "min", 60000000 }, { "h", 3600000000ull },
+        };
+        const char *unit = s, *end;
+        size_t i;
+
+        while (*unit >= '0' && *unit <= '9')
+                unit++;
+        if (*unit == '.')
+                for (unit++; *unit >= '0' && *unit <= '9'; unit++)
+                        ;
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                const char *a = unit, *b = units[i].suffix;
+                while (*a && *a == *b)
+                        a++, b++;
+                if (!*a && !*b)
+                        break;
+        }
+        if (i == sizeof(units) / sizeof(units[0]))
                 return -EINVAL;
-        if (n > UINT64_MAX / mult)
+        /* 9 fraction digits at most: 1.000000001s is already below 1 us. */
+        {
+                uint64_t v;
+                int r = cgsentry_parse_decimal(s, units[i].usec, 9, &v, &end);
+                if (r < 0)
+                        return r;
+                if (end != unit)
+                        return -EINVAL;
+                *ret = v;
+        }
+        return 0;
+}
+
+/*
+ * cgsentry_parse_percent() - "90%", "90.5%", "12.25" (the sign is optional)
+ * into permyriad (9000 for 90%), from 0.01% to 100%. At most two decimals.
+ * Returns 0 and *ret, -EINVAL (not a percentage) or -ERANGE (0, or above
+ * 100%).
+ */
+static inline int cgsentry_parse_percent(const char *s, uint32_t *ret)
+{
+        const char *end = s;
+        uint64_t v;
+        int r = cgsentry_parse_decimal(s, 100, 2, &v, &end);
+
+        if (r == -ERANGE)
+                return -ERANGE;
+        if (r < 0 || (*end && (end[0] != '%' || end[1])))
                 return -EINVAL;
-        *ret = n * mult;
+        if (v == 0 || v > 10000)
+                return -ERANGE;
+        *ret = (uint32_t)v;
         return 0;
 }
 

@@ -35,6 +35,10 @@ extern "C" {
 /* "max" in a cgroupfs limit file. */
 #define SV_LIMIT_MAX UINT64_MAX
 
+/* Extended attributes an operator sets on a cgroup for the policies. */
+#define SV_XATTR_PREFER "user.cgsentry.prefer"
+#define SV_XATTR_AVOID "user.cgsentry.avoid"
+
 /* Linux TASK_COMM_LEN is 16 including the NUL. */
 #define SV_COMM_LEN 16
 
@@ -165,6 +169,9 @@ struct sv_group {
         uint64_t memory_current, memory_max, memory_high, memory_low, memory_min, memory_peak;
         uint64_t swap_current, swap_max;
         bool oom_group; /* memory.oom.group */
+        /* xattrs user.cgsentry.prefer / user.cgsentry.avoid: set unless absent
+         * or "0" (read with everything else; policies may rank by them). */
+        bool prefer, avoid;
         struct sv_memory_events events, events_local;
         struct sv_psi pressure;
         struct sv_memory_stat stat;
@@ -257,6 +264,7 @@ enum sv_unkillable {
         SV_UNKILLABLE_KTHREAD,    /* PF_KTHREAD */
         SV_UNKILLABLE_NO_MM,      /* zombie / exiting: find_lock_task_mm() == NULL */
         SV_UNKILLABLE_ADJ_MIN,    /* oom_score_adj == -1000 */
+        SV_UNKILLABLE_EXCLUDED,   /* not the kernel's rule: excluded by sv_oom_opts */
 };
 
 SV_EXPORT const char *sv_unkillable_to_string(enum sv_unkillable u);
@@ -332,10 +340,48 @@ SV_EXPORT int sv_oom_group_of(const struct sv_snapshot *s, int group, int domain
  * memory css, else its nearest ancestor that has one. */
 SV_EXPORT int sv_snapshot_memcg_of(const struct sv_snapshot *s, int group);
 
-/* Like sv_oom_select(), with @extra_flags (n_groups bools, may be NULL)
- * OR-ed into memory.oom.group for the group walk (the daemon's OOMGroup=). */
-SV_EXPORT int sv_oom_select_flags(const struct sv_snapshot *s, int domain,
-                                  const bool *extra_flags, struct sv_oom_result **ret);
+/* What cgsentry's rules add to the kernel's selection. */
+struct sv_oom_opts {
+        /* n_groups bools OR-ed into memory.oom.group for the group walk (a
+         * rule's OOMGroup=), or NULL. */
+        const bool *extra_oom_group;
+        /* n_tasks bools: tasks that are never the victim and never killed
+         * (Protect=, the supervisor itself), as the kernel treats -1000, or
+         * NULL. Their candidates say SV_UNKILLABLE_EXCLUDED. */
+        const bool *exclude;
+};
+
+/* sv_oom_select() with @opts (may be NULL: the kernel's own selection). */
+SV_EXPORT int sv_oom_select_opts(const struct sv_snapshot *s, int domain,
+                                 const struct sv_oom_opts *opts, struct sv_oom_result **ret);
+/* sv_oom_group_members() that also leaves out the @exclude'd tasks. */
+SV_EXPORT size_t sv_oom_group_members_opts(const struct sv_snapshot *s, int group,
+                                           const bool *exclude, int *ret_tasks);
+
+/* ---- user input (input.c, glob.c) ---------------------------------------- */
+
+/*
+ * sv_parse_duration() - "10s", "500ms", "1.5s", "2min", "1h", "250us" or
+ * bare seconds (the syntax of cgsentry_parse_duration_usec() in policy.h),
+ * within [@min_usec, @max_usec]. On failure returns -EINVAL or -ERANGE and,
+ * when @msg is non-NULL, says what is accepted, range included.
+ */
+SV_EXPORT int sv_parse_duration(const char *s, uint64_t min_usec, uint64_t max_usec,
+                                uint64_t *ret, char *msg, size_t msg_size);
+/* sv_parse_percent() - "90%", "90.5%" into permyriad within the range. */
+SV_EXPORT int sv_parse_percent(const char *s, unsigned min_permyriad, unsigned max_permyriad,
+                               unsigned *ret, char *msg, size_t msg_size);
+/* "10s", "500ms", "2min": the largest unit that divides @usec exactly. */
+SV_EXPORT const char *sv_format_duration(uint64_t usec, char *buf, size_t size);
+
+/*
+ * sv_glob_match() - a cgroup path ("a/b", leading slashes ignored) against
+ * a glob: '*' '?' '[...]' within one component, '**' any number of whole
+ * components (none included). What Match= and Protect= use.
+ */
+SV_EXPORT bool sv_glob_match(const char *pattern, const char *path);
+/* Could @pattern match @path or a cgroup below it? (discovery) */
+SV_EXPORT bool sv_glob_could_contain(const char *pattern, const char *path);
 
 /* ---- what reclaim can give back (reclaim.c, pure) ---------------------- */
 
@@ -421,6 +467,121 @@ SV_EXPORT const char *sv_trigger_name(enum sv_trigger_kind kind);
  * MiB = 92% of memory.max 128 MiB (anon …)"), snprintf()-style. */
 SV_EXPORT int sv_trigger_describe(const struct sv_trigger *t, char *buf, size_t size);
 
+/* ---- the one kill decision (plan.c, pure) ------------------------------- */
+
+/* Why a process within a kill's reach is not killed. */
+enum sv_spare_reason {
+        SV_SPARE_ADJ_MIN,  /* oom_score_adj -1000: the kernel spares it too */
+        SV_SPARE_PROTECT,  /* the rule's Protect= */
+        SV_SPARE_SELF,     /* the supervisor itself */
+        SV_SPARE_INIT,     /* global init */
+        SV_SPARE_KTHREAD,  /* a kernel thread */
+        SV_SPARE_NO_MM,    /* exiting or a zombie: nothing to free */
+};
+SV_EXPORT const char *sv_spare_reason_to_string(enum sv_spare_reason why);
+
+/* How far a kill reaches. */
+enum sv_plan_scope {
+        SV_SCOPE_NONE,           /* nothing killable */
+        SV_SCOPE_TASK,           /* the victim alone */
+        SV_SCOPE_OOM_GROUP,      /* widened by memory.oom.group */
+        SV_SCOPE_RULE_OOM_GROUP, /* widened by the rule's OOMGroup= */
+        SV_SCOPE_POLICY_GROUP,   /* the group a policy named, whole */
+        SV_SCOPE_KERNEL_KILL,    /* the rest of the domain after a kernel OOM kill */
+};
+SV_EXPORT const char *sv_plan_scope_to_string(enum sv_plan_scope scope);
+
+/* What a rule adds to the kernel's rules. */
+struct sv_kill_rule {
+        const char *name;           /* for the text; may be NULL */
+        bool oom_group;             /* OOMGroup=: the domain counts as memory.oom.group */
+        /* Protect= globs, relative to the cgroup root; a matching cgroup
+         * protects its whole subtree */
+        const char *const *protect;
+        size_t n_protect;
+        int self_pid;               /* never killed (the supervisor); 0: none */
+};
+
+/* A policy's answer, in snapshot indexes (sv_policy_choose() gives it). */
+struct sv_plan_choice {
+        int group;               /* -1: nothing chosen */
+        int task;                /* -1: the whole group */
+        const char *policy;      /* its name; NULL: "kernel" */
+        const char *explanation; /* its one line, or NULL */
+};
+
+struct sv_spared {
+        int task; /* snapshot index */
+        enum sv_spare_reason why;
+};
+
+struct sv_plan {
+        enum sv_trigger_kind trigger;
+        char *policy;             /* who decided: "kernel" or a policy's name */
+        char *policy_explanation; /* the policy's own line, or NULL */
+        int victim;               /* task index, -1 when a group was named or none */
+        int64_t victim_points;    /* its oom_badness */
+        int kill_group;           /* the group emptied, -1: the victim alone */
+        enum sv_plan_scope scope;
+        int *kill_tasks;          /* task indexes, sorted by pid */
+        size_t n_kill_tasks;
+        struct sv_spared *spared; /* within the kill group, sorted like the snapshot */
+        size_t n_spared;
+        bool keeps_someone;       /* a spared task must survive (not just exiting ones) */
+        bool use_cgroup_kill;     /* a whole group and nobody to keep: cgroup.kill */
+        /* The kernel mirror under the rule (its spared tasks unkillable,
+         * OOMGroup= on the domain): candidates and badness, in scan order. */
+        struct sv_oom_result *selection;
+};
+
+/**
+ * sv_plan_kill() - the one decision: what dies when @trig fires on the
+ * domain of @s (group 0) under @rule (NULL: the kernel's rules alone), with
+ * @choice (NULL: the kernel's choice). No I/O. Free with sv_plan_free().
+ * -EINVAL when @choice is out of range.
+ */
+SV_EXPORT int sv_plan_kill(const struct sv_snapshot *s, const struct sv_trigger *trig,
+                           const struct sv_kill_rule *rule, const struct sv_plan_choice *choice,
+                           struct sv_plan **ret);
+SV_EXPORT void sv_plan_free(struct sv_plan *p);
+
+/* The tasks @rule spares (Protect=, the supervisor), n_tasks bools for
+ * sv_oom_opts and policy views; malloc'ed into *@ret. */
+SV_EXPORT int sv_plan_exclusions(const struct sv_snapshot *s, const struct sv_kill_rule *rule,
+                                 bool **ret);
+
+/*
+ * sv_plan_format() - the plan in cgsentry's own words: one summary line
+ * ("tripwire: /a non-reclaimable … ; killing 3 processes of /a (rule R,
+ * policy P; OOMGroup=yes)"), the policy's line, one line per process killed
+ * and one per process spared ("sparing pid 7 (sshd) in /a/keep:
+ * Protect="). Names escaped. sv_plan_text() returns it malloc'ed.
+ */
+SV_EXPORT int sv_plan_format(FILE *out, const struct sv_snapshot *s,
+                             const struct sv_trigger *trig, const struct sv_kill_rule *rule,
+                             const struct sv_plan *p, bool dry_run);
+SV_EXPORT char *sv_plan_text(const struct sv_snapshot *s, const struct sv_trigger *trig,
+                             const struct sv_kill_rule *rule, const struct sv_plan *p,
+                             bool dry_run);
+/* How the summary line speaks: a kill that starts ("killing"), a dry run
+ * ("dry run: … would kill") or a prediction ("would kill"). */
+enum sv_plan_mode {
+        SV_PLAN_KILLING,
+        SV_PLAN_DRY_RUN,
+        SV_PLAN_WOULD,
+};
+/* sv_plan_format() in @mode, every line starting with @prefix ("# "). */
+SV_EXPORT int sv_plan_format_mode(FILE *out, const struct sv_snapshot *s,
+                                  const struct sv_trigger *trig, const struct sv_kill_rule *rule,
+                                  const struct sv_plan *p, enum sv_plan_mode mode,
+                                  const char *prefix);
+/* explain --config's text: the kernel-format header and task dump, the
+ * plan in cgsentry's words, the badness table under the rule. */
+SV_EXPORT void sv_format_plan_explain_text(FILE *out, const struct sv_snapshot *s,
+                                           const struct sv_trigger *trig,
+                                           const struct sv_kill_rule *rule,
+                                           const struct sv_plan *p);
+
 /* ---- acting (kill.c) -------------------------------------------------- */
 
 /*
@@ -430,6 +591,13 @@ SV_EXPORT int sv_trigger_describe(const struct sv_trigger *t, char *buf, size_t 
  * -EOPNOTSUPP in threaded cgroups: the caller falls back to sv_kill_pid().
  */
 SV_EXPORT int sv_kill_cgroup(int root_fd, const char *path);
+
+/*
+ * sv_cgroup_write() - write @value to the cgroupfs file @name relative to
+ * @dirfd, in one write() as kernfs expects (no trailing newline needed).
+ * The one helper cgsentry writes cgroup files with. 0 or -errno.
+ */
+SV_EXPORT int sv_cgroup_write(int dirfd, const char *name, const char *value);
 
 /* sv_freeze_cgroup() - cgroup.freeze 1/0 (5.2+), for the fallback kill. */
 SV_EXPORT int sv_freeze_cgroup(int root_fd, const char *path, bool freeze);
@@ -447,8 +615,13 @@ SV_EXPORT int sv_pidfd_open_checked(int proc_dfd, int pid, uint64_t starttime);
  * than when the task gets to run its exit path. */
 SV_EXPORT int sv_pidfd_kill(int pidfd, int sig, bool mrelease);
 
-/* sv_mrelease() - process_mrelease() with a short retry on EAGAIN (the
- * SIGKILL has not been delivered yet); -ENOSYS/-EINVAL on old kernels. */
+/*
+ * sv_mrelease() - one process_mrelease() (5.15+): 0 when the memory was
+ * reaped or the process is gone; -EINVAL while the SIGKILL has not been
+ * delivered yet (the task is not dying yet) and -EAGAIN when reaping failed
+ * for now: retry both later (from a timer, not by sleeping); -ENOSYS before
+ * 5.15.
+ */
 SV_EXPORT int sv_mrelease(int pidfd);
 
 /* sv_cgroup_populated() - 1/0 from cgroup.events, or -errno (-ENOENT: gone). */
@@ -483,6 +656,13 @@ SV_EXPORT void sv_format_explain_text(FILE *out, const struct sv_snapshot *s,
                                       const struct sv_oom_result *r);
 SV_EXPORT int sv_format_explain_json(FILE *out, const struct sv_snapshot *s,
                                      const struct sv_oom_result *r);
+/* explain --config --json: sv_format_explain_json() of the plan's selection
+ * with the plan's victim, kill_group, kill_pids, and rule, trigger, policy,
+ * scope, use_cgroup_kill, spared [{pid, reason}]. */
+SV_EXPORT int sv_format_plan_explain_json(FILE *out, const struct sv_snapshot *s,
+                                          const struct sv_trigger *trig,
+                                          const struct sv_kill_rule *rule,
+                                          const struct sv_plan *p);
 
 /*
  * sv_escape() - a process or cgroup name made safe for a log line, a

@@ -100,7 +100,11 @@ bad "bad size" "invalid size" --memory-max lots -- true
 bad "negative size" "invalid size" --memory-max -5M -- true
 bad "missing command" "missing COMMAND" --memory-max 64M
 bad "bad tripwire" "--tripwire" --tripwire 150 -- true
-bad "bad pressure" "PressureStall" --pressure "sometimes" -- true
+bad "bad pressure" "--pressure sometimes: expected" --pressure "sometimes" -- true
+bad "pressure window out of range" "from 500ms to 10s" --pressure "some 20% 11s" -- true
+bad "tripwire nan" "--tripwire nan%: expected a percentage" --tripwire "nan%" -- true
+# A newline in an option is not a second configuration line any more.
+bad "policy with a newline" "--policy" --policy "$(printf 'kernel\nDryRun=yes')" -- true
 bad "missing parent" "cannot open" --parent no/such/parent -- true
 CGSENTRY_CGROUP_ROOT=$work bad "no cgroup v2 mount" "not a cgroup v2 mount" -- true
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgsentry/supervise.h"
 #include "config.h"
 
 static int load(const char *text, char **errors, struct cgsentry_config **ret)
@@ -61,8 +62,8 @@ static void test_full_rule(void **state)
         assert_int_equal(r->cooldown_usec, 30000000);
         assert_int_equal(r->term_grace_usec, 5000000);
         assert_int_equal(r->line, 5);
-        assert_true(cgsentry_rule_protects(r, "system.slice/systemd-journald.service"));
-        assert_false(cgsentry_rule_protects(r, "system.slice/nginx.service"));
+        assert_true(sv_glob_match(r->protect[1], "system.slice/systemd-journald.service"));
+        assert_false(sv_glob_match(r->protect[1], "system.slice/nginx.service"));
         cgsentry_config_free(c);
         free(errors);
 }
@@ -137,7 +138,7 @@ static void test_pressure_window_bounds(void **state)
 
         assert_int_equal(load("[Rule a]\nMatch=x\nPressureStall=some 20% 20s\n", &errors, &c),
                          -EINVAL);
-        assert_non_null(strstr(errors, "between 500ms and 10s"));
+        assert_non_null(strstr(errors, "WINDOW 20s: out of range: expected a duration such as 10s, 500ms, 1.5s or 2min, from 500ms to 10s"));
         free(errors);
 }
 
@@ -206,33 +207,84 @@ static void test_missing_file(void **state)
 
 static void test_glob(void **state)
 {
-        assert_true(cgsentry_glob_match("system.slice/*.service", "system.slice/nginx.service"));
-        assert_true(cgsentry_glob_match("system.slice/*.service", "/system.slice/nginx.service"));
-        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice/a/b.service"));
-        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice/nginx.socket"));
-        assert_false(cgsentry_glob_match("system.slice/*.service", "system.slice"));
-        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice/a"));
-        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice/a/b/c"));
-        assert_true(cgsentry_glob_match("machine.slice/**", "machine.slice"));
-        assert_true(cgsentry_glob_match("**/*.scope", "user.slice/user-1000.slice/a.scope"));
-        assert_false(cgsentry_glob_match("**/*.scope", "user.slice/user-1000.slice"));
-        assert_true(cgsentry_glob_match("work.slice/app", "work.slice/app"));
-        assert_false(cgsentry_glob_match("work.slice/app", "work.slice/app/x"));
+        assert_true(sv_glob_match("system.slice/*.service", "system.slice/nginx.service"));
+        assert_true(sv_glob_match("system.slice/*.service", "/system.slice/nginx.service"));
+        assert_false(sv_glob_match("system.slice/*.service", "system.slice/a/b.service"));
+        assert_false(sv_glob_match("system.slice/*.service", "system.slice/nginx.socket"));
+        assert_false(sv_glob_match("system.slice/*.service", "system.slice"));
+        assert_true(sv_glob_match("machine.slice/**", "machine.slice/a"));
+        assert_true(sv_glob_match("machine.slice/**", "machine.slice/a/b/c"));
+        assert_true(sv_glob_match("machine.slice/**", "machine.slice"));
+        assert_true(sv_glob_match("**/*.scope", "user.slice/user-1000.slice/a.scope"));
+        assert_false(sv_glob_match("**/*.scope", "user.slice/user-1000.slice"));
+        assert_true(sv_glob_match("work.slice/app", "work.slice/app"));
+        assert_false(sv_glob_match("work.slice/app", "work.slice/app/x"));
 }
 
-static void test_durations(void **state)
+/* Values whose conversion was undefined behaviour, or that silently
+ * switched a trigger off, are refused with file:line and the accepted range. */
+static void test_values_out_of_range_are_refused(void **state)
 {
-        uint64_t u;
+        static const struct {
+                const char *line, *says;
+        } bad[] = {
+                { "Tripwire=nan%", "Tripwire=nan%: expected a percentage" },
+                { "Tripwire=inf%", "Tripwire=inf%: expected a percentage" },
+                { "Tripwire=0.001%", "from 0.01% to 99.99%" },
+                { "Tripwire=-5%", "Tripwire=-5%: expected" },
+                { "Tripwire=100%", "out of range: expected a percentage" },
+                { "Tripwire=1e30%", "Tripwire=1e30%: expected" },
+                { "Cooldown=inf", "Cooldown=inf: expected a duration" },
+                { "Cooldown=nan", "Cooldown=nan: expected a duration" },
+                { "Cooldown=1e30", "Cooldown=1e30: expected a duration" },
+                { "Cooldown=99999999999999999999", "out of range" },
+                { "Cooldown=2d", "Cooldown=2d: expected a duration" },
+                { "Cooldown=25h", "out of range: expected a duration such as 10s, 500ms, 1.5s "
+                                  "or 2min, from 0s to 24h" },
+                { "KillSignal=SIGTERM:1e30,SIGKILL", "grace period 1e30: expected" },
+                { "KillSignal=SIGTERM:11min,SIGKILL", "grace period 11min: out of range" },
+                { "KillSignal=SIGTERM:0,SIGKILL", "from 1ms to 10min" },
+                { "PressureStall=some nan% 2s", "PERCENT nan%: expected" },
+                { "PressureStall=some 20% 11s", "WINDOW 11s: out of range" },
+                { "PressureStall=some 20% 100ms", "from 500ms to 10s" },
+                { "PressureStall=some 0% 2s", "PERCENT 0%: out of range" },
+                { "Match=./x", "without '.' or '..' components" },
+                { "Match=a/../b", "without '.' or '..' components" },
+        };
 
-        assert_int_equal(cgsentry_parse_duration("10", &u), 0);
-        assert_int_equal(u, 10000000);
-        assert_int_equal(cgsentry_parse_duration("250ms", &u), 0);
-        assert_int_equal(u, 250000);
-        assert_int_equal(cgsentry_parse_duration("2min", &u), 0);
-        assert_int_equal(u, 120000000);
-        assert_int_equal(cgsentry_parse_duration("-1s", &u), -EINVAL);
-        assert_int_equal(cgsentry_parse_duration("5 s", &u), -EINVAL);
-        assert_int_equal(cgsentry_parse_duration("", &u), -EINVAL);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct cgsentry_config *c = NULL;
+                char *errors = NULL, *text;
+
+                assert_true(asprintf(&text, "[Rule r]\nMatch=a/*\n%s\n", bad[i].line) > 0);
+                assert_int_equal(load(text, &errors, &c), -EINVAL);
+                assert_null(c);
+                if (!strstr(errors, "test.conf:3: ") || !strstr(errors, bad[i].says))
+                        fail_msg("%s: got \"%s\", want test.conf:3 and \"%s\"", bad[i].line,
+                                 errors, bad[i].says);
+                free(errors);
+                free(text);
+        }
+}
+
+static void test_values_in_range(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+        const struct cgsentry_rule *r;
+
+        assert_int_equal(load("[Rule r]\nMatch=a/*\nTripwire=0.01%\nCooldown=1.5s\n"
+                              "KillSignal=SIGTERM:250ms,SIGKILL\nPressureStall=full 100% 500ms\n",
+                              &errors, &c),
+                         0);
+        r = &c->rules[0];
+        assert_int_equal(r->tripwire_permyriad, 1);
+        assert_int_equal(r->cooldown_usec, 1500000);
+        assert_int_equal(r->term_grace_usec, 250000);
+        assert_int_equal(r->pressure.window_usec, 500000);
+        assert_int_equal(r->pressure.stall_usec, 500000);
+        cgsentry_config_free(c);
+        free(errors);
 }
 
 int main(void)
@@ -247,7 +299,8 @@ int main(void)
                 cmocka_unit_test(test_dropins_in_lexical_order_override),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_glob),
-                cmocka_unit_test(test_durations),
+                cmocka_unit_test(test_values_out_of_range_are_refused),
+                cmocka_unit_test(test_values_in_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

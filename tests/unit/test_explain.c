@@ -152,6 +152,114 @@ static void test_explain_shows_the_memory_split(void **state)
         run_free(&r);
 }
 
+/* A configuration file for the basic fixture, in a temporary file. */
+static char *config_file(const char *rules)
+{
+        char *path = strdup("/tmp/cgsentry-explain-confXXXXXX");
+        int fd = mkstemp(path);
+        FILE *f = fdopen(fd, "w");
+
+        assert_non_null(f);
+        fprintf(f, "[Daemon]\nCgroupRoot=%s/basic/cgroup\nProcRoot=%s/basic/proc\n%s",
+                SV_FIXTURES, SV_FIXTURES, rules);
+        fclose(f);
+        return path;
+}
+
+/* explain --config says what cgsentryd would do: the rule, its Protect=
+ * and OOMGroup=, the spared processes and why. */
+static void test_explain_config_json(void **state)
+{
+        static const int want[] = { 100, 300, 301, 302, 400 };
+        char *conf = config_file("[Rule other]\nMatch=idle.slice\n"
+                                 "[Rule app]\nMatch=work.slice/*\nOOMGroup=yes\nTripwire=90%\n"
+                                 "Protect=work.slice/app/db\n");
+        char *args;
+        struct run r;
+        json_object *o, *pids, *spared, *pol;
+
+        assert_true(asprintf(&args, "explain --json --config %s work.slice/app", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 0);
+        o = json_tokener_parse(r.out);
+        assert_non_null(o);
+        assert_string_equal(json_object_get_string(get(o, "rule")), "app");
+        pol = get(o, "policy");
+        assert_string_equal(json_object_get_string(get(pol, "name")), "kernel");
+        assert_string_equal(json_object_get_string(get(o, "kill_group")), "/work.slice/app");
+        assert_string_equal(json_object_get_string(get(o, "scope")), "OOMGroup=yes");
+        assert_string_equal(json_object_get_string(get(get(o, "trigger"), "trigger")), "tripwire");
+        assert_int_equal(json_object_get_int(get(get(o, "victim"), "pid")), 301);
+        pids = get(o, "kill_pids");
+        assert_int_equal(json_object_array_length(pids), 5);
+        for (size_t i = 0; i < 5; i++)
+                assert_int_equal(json_object_get_int(json_object_array_get_idx(pids, i)), want[i]);
+        spared = get(o, "spared");
+        assert_int_equal(json_object_array_length(spared), 4);
+        assert_int_equal(json_object_get_int(get(json_object_array_get_idx(spared, 0), "pid")), 200);
+        assert_string_equal(json_object_get_string(get(json_object_array_get_idx(spared, 0),
+                                                       "reason")),
+                            "Protect=");
+        assert_string_equal(json_object_get_string(get(json_object_array_get_idx(spared, 2),
+                                                       "reason")),
+                            "oom_score_adj -1000");
+        json_object_put(o);
+        run_free(&r);
+        free(args);
+
+        /* The text: cgsentry's words for the kill, the kernel's for the dump. */
+        assert_true(asprintf(&args, "explain --config %s --trigger kernel-oom-kill "
+                                    "work.slice/app", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "# What cgsentryd would do on a kernel-oom-kill trigger in "
+                                      "/work.slice/app now (rule app, policy kernel)\n"));
+        assert_non_null(strstr(r.out, "# kernel-oom-kill: /work.slice/app the kernel's OOM killer "
+                                      "killed a process in this group"));
+        assert_non_null(strstr(r.out, "would kill 5 processes of /work.slice/app (rule app, policy "
+                                      "kernel; OnKernelOOMKill=group-kill finishes the group)\n"));
+        assert_non_null(strstr(r.out, "# sparing pid 201 (postgres) in /work.slice/app/db: "
+                                      "Protect=\n"));
+        assert_null(strstr(r.out, "Killed process"));
+        run_free(&r);
+        free(args);
+        unlink(conf);
+        free(conf);
+}
+
+static void test_explain_config_errors(void **state)
+{
+        char *conf = config_file("[Rule app]\nMatch=work.slice/app\n");
+        char *args;
+        struct run r;
+
+        assert_true(asprintf(&args, "explain --config %s idle.slice", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "no rule of"));
+        assert_non_null(strstr(r.err, "matches /idle.slice: cgsentryd would not supervise it"));
+        run_free(&r);
+        free(args);
+        assert_true(asprintf(&args, "explain --config %s --rule nope work.slice/app", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "has no [Rule nope]"));
+        run_free(&r);
+        free(args);
+        /* --rule picks a rule that does not match by its glob */
+        assert_true(asprintf(&args, "explain --config %s --rule app idle.slice", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 0);
+        run_free(&r);
+        free(args);
+        r = run("explain --rule app " ROOTS "work.slice/app");
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "--rule and --trigger need --config"));
+        run_free(&r);
+        unlink(conf);
+        free(conf);
+}
+
 static void test_explain_text_uses_kernel_lines(void **state)
 {
         struct run r = run("explain " ROOTS "/work.slice/app/");
@@ -270,6 +378,8 @@ int main(void)
                 cmocka_unit_test(test_explain_json_contract_on_basic_fixture),
                 cmocka_unit_test(test_explain_text_uses_kernel_lines),
                 cmocka_unit_test(test_explain_shows_the_memory_split),
+                cmocka_unit_test(test_explain_config_json),
+                cmocka_unit_test(test_explain_config_errors),
                 cmocka_unit_test(test_explain_without_group_kills_victim_only),
                 cmocka_unit_test(test_explain_nothing_killable_exits_1),
                 cmocka_unit_test(test_explain_missing_cgroup_exits_2_naming_path),

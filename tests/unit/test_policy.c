@@ -159,10 +159,61 @@ static void test_duration_parse(void **state)
         assert_true(u == 120 * SEC);
         assert_int_equal(cgsentry_parse_duration_usec("7us", &u), 0);
         assert_true(u == 7);
-        assert_int_equal(cgsentry_parse_duration_usec("10h", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1.5s", &u), 0);
+        assert_true(u == 1500000);
+        assert_int_equal(cgsentry_parse_duration_usec("2min", &u), 0);
+        assert_true(u == 120 * SEC);
+        assert_int_equal(cgsentry_parse_duration_usec("1h", &u), 0);
+        assert_true(u == 3600 * SEC);
+        assert_int_equal(cgsentry_parse_duration_usec("0.0000001s", &u), 0);
+        assert_true(u == 0);
+        assert_int_equal(cgsentry_parse_duration_usec("10d", &u), -EINVAL);
         assert_int_equal(cgsentry_parse_duration_usec("s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("", &u), -EINVAL);
         assert_int_equal(cgsentry_parse_duration_usec("-1s", &u), -EINVAL);
-        assert_int_equal(cgsentry_parse_duration_usec("99999999999999999999", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("+1s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec(" 1s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1 s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1.s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec(".5s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1.2.3s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("nan", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("inf", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1e30", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("0x10", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("1.0000000001s", &u), -EINVAL);
+        assert_int_equal(cgsentry_parse_duration_usec("99999999999999999999", &u), -ERANGE);
+        /* 2^64 us is about 584,942 years */
+        assert_int_equal(cgsentry_parse_duration_usec("5124096h", &u), 0);
+        assert_int_equal(cgsentry_parse_duration_usec("5124096000h", &u), -ERANGE);
+        assert_true(u == 5124096ull * 3600 * SEC); /* untouched on failure */
+}
+
+static void test_percent_parse(void **state)
+{
+        uint32_t p = 0;
+
+        assert_int_equal(cgsentry_parse_percent("90%", &p), 0);
+        assert_int_equal(p, 9000);
+        assert_int_equal(cgsentry_parse_percent("90.5%", &p), 0);
+        assert_int_equal(p, 9050);
+        assert_int_equal(cgsentry_parse_percent("12.25", &p), 0);
+        assert_int_equal(p, 1225);
+        assert_int_equal(cgsentry_parse_percent("100%", &p), 0);
+        assert_int_equal(p, 10000);
+        assert_int_equal(cgsentry_parse_percent("0.01%", &p), 0);
+        assert_int_equal(p, 1);
+        assert_int_equal(cgsentry_parse_percent("0.001%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("0%", &p), -ERANGE);
+        assert_int_equal(cgsentry_parse_percent("100.01%", &p), -ERANGE);
+        assert_int_equal(cgsentry_parse_percent("1e30%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("nan%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("inf%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("-5%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("5%%", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("5 %", &p), -EINVAL);
+        assert_int_equal(cgsentry_parse_percent("99999999999999999999%", &p), -ERANGE);
+        assert_int_equal(p, 1); /* untouched on failure */
 }
 
 /* ---- views -------------------------------------------------------------- */
@@ -239,50 +290,26 @@ static void test_view_domain_itself_when_no_child_has_tasks(void **state)
         sv_snapshot_free(s);
 }
 
-static void test_view_reads_xattrs(void **state)
+/* The prefer/avoid xattrs come from the snapshot (its reader read them):
+ * building a view does no I/O. */
+static void test_view_carries_xattr_flags(void **state)
 {
-        char root[] = "/tmp/cgsentry-policy-xattrXXXXXX", path[256];
-        struct sv_policy_view_opts o = {};
         struct sv_snapshot *s = load(FIX("policy-pool.json"));
         struct sv_policy_view *pv = NULL;
         const struct cgsentry_view *v;
 
-        assert_non_null(mkdtemp(root));
-        snprintf(path, sizeof(path), "%s/pool", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        /* No /pool/a.. directories except f and b: missing ones read as unset. */
-        snprintf(path, sizeof(path), "%s/pool/f", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        if (setxattr(path, "user.cgsentry.prefer", "1", 1, 0) < 0) {
-                rmdir(path);
-                snprintf(path, sizeof(path), "%s/pool", root);
-                rmdir(path);
-                rmdir(root);
-                sv_snapshot_free(s);
-                skip(); /* no user xattrs on this file system */
-        }
-        snprintf(path, sizeof(path), "%s/pool/b", root);
-        assert_int_equal(mkdir(path, 0755), 0);
-        assert_int_equal(setxattr(path, "user.cgsentry.avoid", "yes", 3, 0), 0);
-        assert_int_equal(setxattr(path, "user.cgsentry.prefer", "0", 1, 0), 0);
-
-        o.cgroup_root = root;
-        assert_int_equal(sv_policy_view_new(s, 0, &o, &pv), 0);
+        s->groups[7].prefer = true;
+        s->groups[2].avoid = true;
+        assert_int_equal(sv_policy_view_new(s, 0, NULL, &pv), 0);
         v = sv_policy_view_get(pv);
         assert_true(cgsentry_view_group(v, 7)->flags & CGSENTRY_GROUP_PREFER);
         assert_false(cgsentry_view_group(v, 7)->flags & CGSENTRY_GROUP_AVOID);
         assert_true(cgsentry_view_group(v, 2)->flags & CGSENTRY_GROUP_AVOID);
-        assert_false(cgsentry_view_group(v, 2)->flags & CGSENTRY_GROUP_PREFER); /* "0" */
+        assert_false(cgsentry_view_group(v, 2)->flags & CGSENTRY_GROUP_PREFER);
         assert_false(cgsentry_view_group(v, 1)->flags &
                      (CGSENTRY_GROUP_PREFER | CGSENTRY_GROUP_AVOID));
         sv_policy_view_free(pv);
         sv_snapshot_free(s);
-        rmdir(path);
-        snprintf(path, sizeof(path), "%s/pool/f", root);
-        rmdir(path);
-        snprintf(path, sizeof(path), "%s/pool", root);
-        rmdir(path);
-        rmdir(root);
 }
 
 /* ---- kernel ------------------------------------------------------------- */
@@ -1079,10 +1106,11 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_options_parse),
                 cmocka_unit_test(test_duration_parse),
+                cmocka_unit_test(test_percent_parse),
                 cmocka_unit_test(test_view_candidates_are_children_with_killable_tasks),
                 cmocka_unit_test(test_view_of_a_subtree_rebases_indexes),
                 cmocka_unit_test(test_view_domain_itself_when_no_child_has_tasks),
-                cmocka_unit_test(test_view_reads_xattrs),
+                cmocka_unit_test(test_view_carries_xattr_flags),
                 cmocka_unit_test(test_kernel_builtin_and_plugin_are_the_mirror),
                 cmocka_unit_test(test_kernel_names_victim_and_oom_group),
                 cmocka_unit_test(test_builtin_kernel_is_not_loaded_from_disk),

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kill job: a trigger fired on a supervised group; take a snapshot, let
+ * cgsentry_decide() say what dies, carry it out, confirm it. Every signal
+ * and every kill-file write goes through the supervisor's kill ops, so the
+ * unit tests run this file with the calls recorded.
+ *
+ *   trigger -> cooldown? -> snapshot -> cgsentry_decide() -> plan
+ *     -> pin every process with a pidfd (before anything dies)
+ *     -> [SIGTERM, grace timer] -> SIGKILL (cgroup.kill, or per pidfd when
+ *        someone must survive or cgroup.kill fails) -> process_mrelease()
+ *     -> confirm (timer, every 20 ms): cgroup empty / pidfds exited
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "supervisor-internal.h"
+#include "util.h"
+
+/* How often and how long to check after a kill: the kernel empties a
+ * SIGKILLed group within milliseconds unless a task is stuck in
+ * uninterruptible sleep, which is worth a warning after a few seconds. */
+#define CONFIRM_INTERVAL_MSEC 20
+#define CONFIRM_TRIES 250
+
+/* ---- the real kill calls ------------------------------------------------- */
+
+static int real_cgroup_kill(void *ud, int root_fd, const char *path)
+{
+        return sv_kill_cgroup(root_fd, path);
+}
+
+static int real_freeze(void *ud, int root_fd, const char *path, bool freeze)
+{
+        return sv_freeze_cgroup(root_fd, path, freeze);
+}
+
+static int real_pidfd_open(void *ud, int proc_fd, int pid, uint64_t starttime)
+{
+        return sv_pidfd_open_checked(proc_fd, pid, starttime);
+}
+
+static int real_pidfd_signal(void *ud, int pidfd, int sig)
+{
+        return sv_pidfd_kill(pidfd, sig, false);
+}
+
+static int real_mrelease(void *ud, int pidfd)
+{
+        return sv_mrelease(pidfd);
+}
+
+/* A pidfd polls readable once its process has exited. */
+static int real_alive(void *ud, int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        return poll(&p, 1, 0) == 0;
+}
+
+static int real_populated(void *ud, int root_fd, const char *path)
+{
+        return sv_cgroup_populated(root_fd, path);
+}
+
+const struct supervisor_kill_ops supervisor_default_kill_ops = {
+        .cgroup_kill = real_cgroup_kill,
+        .freeze = real_freeze,
+        .pidfd_open = real_pidfd_open,
+        .pidfd_signal = real_pidfd_signal,
+        .mrelease = real_mrelease,
+        .alive = real_alive,
+        .populated = real_populated,
+};
+
+/* ---- the job --------------------------------------------------------------- */
+
+void killjob_close(struct group *g)
+{
+        struct killjob *k = g->kill;
+
+        if (!k)
+                return;
+        uv_timer_stop(&g->timer);
+        for (size_t i = 0; i < k->n_pidfds; i++)
+                if (k->pidfds[i] >= 0)
+                        close(k->pidfds[i]);
+        free(k->pidfds);
+        free(k->mrelease_pending);
+        free(k->path);
+        free(k);
+        g->kill = NULL;
+}
+
+/*
+ * process_mrelease() only works once the SIGKILL has been delivered (the
+ * kernel says EINVAL until then) and may fail to reap for a moment
+ * (EAGAIN): try now, and again from the confirm timer, never by sleeping
+ * in the event loop.
+ */
+static void mrelease_pending(struct supervisor *sv, struct killjob *k)
+{
+        for (size_t i = 0; i < k->n_pidfds; i++) {
+                int r;
+                if (!k->mrelease_pending[i])
+                        continue;
+                r = sv->ops.mrelease(sv->ops.userdata, k->pidfds[i]);
+                if (r != -EINVAL && r != -EAGAIN)
+                        k->mrelease_pending[i] = false; /* done, gone, or not supported */
+        }
+}
+
+static int n_alive(struct supervisor *sv, const struct killjob *k)
+{
+        int n = 0;
+
+        for (size_t i = 0; i < k->n_pidfds; i++)
+                if (k->pidfds[i] >= 0 && sv->ops.alive(sv->ops.userdata, k->pidfds[i]) > 0)
+                        n++;
+        return n;
+}
+
+static void confirm_cb(uv_timer_t *t)
+{
+        struct group *g = t->data;
+        struct supervisor *sv = g->sv;
+        struct killjob *k = g->kill;
+        struct cgsentry_log_fields f = { .cgroup = k->path, .message_id = CGSENTRY_MID_KILL };
+        char *path = sv_escape_dup(k->path);
+        /* cgroup.kill empties the cgroup; a per-process kill spared someone
+         * (Protect=, -1000) or could not use cgroup.kill: wait for the
+         * processes it signalled, not for an empty cgroup. */
+        int r = k->use_cgroup_kill ? sv->ops.populated(sv->ops.userdata, sv->root_fd, k->path)
+                                   : n_alive(sv, k);
+        uint64_t took = uv_now(sv->loop) - k->started_ms;
+
+        mrelease_pending(sv, k);
+        if ((r == 0 || r == -ENOENT) && k->use_cgroup_kill) {
+                cgsentry_log(LOG_INFO, &f, "/%s is empty %" PRIu64 " ms after the kill", path,
+                             took);
+        } else if (r == 0) {
+                cgsentry_log(LOG_INFO, &f, "the %zu killed processes of /%s are gone %" PRIu64
+                             " ms after the kill", k->n_pidfds, path, took);
+        } else if (--k->confirm_left > 0) {
+                free(path);
+                return;
+        } else {
+                cgsentry_log(LOG_WARNING, &f,
+                             "/%s still has processes %d ms after SIGKILL (stuck in D state?)",
+                             path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
+        }
+        free(path);
+        killjob_close(g);
+}
+
+/* SIGKILL to the whole job. 0 when at least one process was signalled
+ * (or cgroup.kill written), else -errno. */
+static int sigkill_all(struct group *g)
+{
+        struct supervisor *sv = g->sv;
+        struct killjob *k = g->kill;
+        struct cgsentry_log_fields f = { .cgroup = k->path };
+        bool delivered = false, frozen = false;
+        uint64_t killed_ns;
+        int r = -ESRCH, e;
+
+        if (k->use_cgroup_kill) {
+                e = sv->ops.cgroup_kill(sv->ops.userdata, sv->root_fd, k->path);
+                if (e == 0) {
+                        delivered = true;
+                } else if (e != -ENOENT && e != -EOPNOTSUPP) {
+                        /* Not a missing file (before 5.14) or a threaded cgroup: say so,
+                         * then do it by hand. */
+                        cgsentry_log(LOG_ERR, &f, "cannot write /%s/cgroup.kill: %s; killing "
+                                     "process by process", k->path, strerror(-e));
+                }
+                r = e;
+                /* Fallback: freeze first, so that nobody forks past the kill. */
+                if (!delivered)
+                        frozen = sv->ops.freeze(sv->ops.userdata, sv->root_fd, k->path, true) == 0;
+        }
+        if (!delivered)
+                for (size_t i = 0; i < k->n_pidfds; i++) {
+                        if (k->pidfds[i] < 0)
+                                continue;
+                        e = sv->ops.pidfd_signal(sv->ops.userdata, k->pidfds[i], SIGKILL);
+                        if (e == 0)
+                                delivered = true;
+                        else
+                                r = e;
+                }
+        killed_ns = uv_hrtime();
+        if (frozen)
+                (void)sv->ops.freeze(sv->ops.userdata, sv->root_fd, k->path, false);
+        k->grace_pending = false;
+        /* Memory back now rather than when each task runs its exit path. */
+        for (size_t i = 0; i < k->n_pidfds; i++)
+                k->mrelease_pending[i] = delivered && k->pidfds[i] >= 0;
+        mrelease_pending(sv, k);
+        if (!delivered)
+                return r < 0 ? r : -ESRCH;
+        if (k->event_ns)
+                cgsentry_log(LOG_INFO, &f, "SIGKILL sent to /%s %" PRIu64 " us after the event",
+                             k->path, (killed_ns - k->event_ns) / 1000);
+        k->event_ns = 0;
+        k->confirm_left = CONFIRM_TRIES;
+        uv_timer_start(&g->timer, confirm_cb, CONFIRM_INTERVAL_MSEC, CONFIRM_INTERVAL_MSEC);
+        return 0;
+}
+
+static void grace_cb(uv_timer_t *t)
+{
+        struct group *g = t->data;
+        struct cgsentry_log_fields f = { .cgroup = g->kill->path };
+        int r = sigkill_all(g);
+
+        if (r < 0) {
+                /* Everybody left during the grace period: nothing to confirm. */
+                cgsentry_log(LOG_INFO, &f, "/%s: no process left to SIGKILL after the grace "
+                             "period (%s)", g->kill->path, strerror(-r));
+                killjob_close(g);
+        }
+}
+
+/* The decision stands when its group's watch is rebuilt (reload) or the
+ * daemon stops: the SIGKILL of a grace period is sent now rather than never. */
+void killjob_finish_now(struct group *g)
+{
+        if (g->kill && g->kill->grace_pending)
+                (void)sigkill_all(g);
+        killjob_close(g);
+}
+
+/*
+ * Pin every process of the plan with a pidfd before anything dies (pid reuse
+ * cannot redirect a signal; process_mrelease() needs the handle), then
+ * signal. Returns 0 once something was signalled, -errno when nothing could
+ * be (the caller neither counts nor logs it as a kill).
+ */
+static int killjob_start(struct group *g, const struct sv_snapshot *s, const struct sv_plan *p,
+                         uint64_t event_ns)
+{
+        struct supervisor *sv = g->sv;
+        const struct cgsentry_rule *rule = g->rule;
+        struct killjob *k = calloc(1, sizeof(*k));
+        int target = p->kill_group >= 0 ? p->kill_group : s->tasks[p->victim].group;
+        size_t pinned = 0;
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        k->pidfds = malloc(p->n_kill_tasks * sizeof(*k->pidfds));
+        k->mrelease_pending = calloc(p->n_kill_tasks, sizeof(*k->mrelease_pending));
+        k->path = strdup(sv_rel(s->groups[target].path));
+        if (!k->pidfds || !k->mrelease_pending || !k->path) {
+                free(k->pidfds);
+                free(k->mrelease_pending);
+                free(k->path);
+                free(k);
+                return -ENOMEM;
+        }
+        k->n_pidfds = p->n_kill_tasks;
+        for (size_t i = 0; i < p->n_kill_tasks; i++) {
+                const struct sv_task *t = &s->tasks[p->kill_tasks[i]];
+                /* Identity is checked in this namespace's /proc, never in a
+                 * configured ProcRoot= another pid could hide behind. */
+                k->pidfds[i] = sv->ops.pidfd_open(sv->ops.userdata, sv->self_proc_fd, t->pid,
+                                                  t->starttime);
+                pinned += k->pidfds[i] >= 0;
+        }
+        k->use_cgroup_kill = p->use_cgroup_kill;
+        k->started_ms = uv_now(sv->loop);
+        k->event_ns = rule->term_grace_usec ? 0 : event_ns;
+        g->kill = k;
+        if (!k->use_cgroup_kill && pinned == 0) {
+                killjob_close(g);
+                return -ESRCH; /* every process exited since the snapshot */
+        }
+        if (rule->term_grace_usec) {
+                for (size_t i = 0; i < k->n_pidfds; i++)
+                        if (k->pidfds[i] >= 0)
+                                (void)sv->ops.pidfd_signal(sv->ops.userdata, k->pidfds[i],
+                                                           SIGTERM);
+                k->grace_pending = true;
+                uv_timer_start(&g->timer, grace_cb, rule->term_grace_usec / 1000, 0);
+                return 0;
+        }
+        r = sigkill_all(g);
+        if (r < 0)
+                killjob_close(g);
+        return r;
+}
+
+bool group_cooling_down(struct group *g)
+{
+        /* uv_now() is the loop's cached time, from before this callback. */
+        uv_update_time(g->sv->loop);
+        return uv_now(g->sv->loop) < g->cooldown_until_ms || g->kill;
+}
+
+/* Log the plan: its summary line as the warning operators look for, the
+ * processes and what was spared as details. */
+static void log_plan(struct cgsentry_log_fields *f, const char *text)
+{
+        const char *nl = strchr(text, '\n');
+        char *first = nl ? strndup(text, (size_t)(nl - text)) : NULL;
+
+        cgsentry_log(LOG_WARNING, f, "%s", first ? first : text);
+        if (nl)
+                cgsentry_log_lines(LOG_INFO, f, nl + 1);
+        free(first);
+}
+
+int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
+{
+        struct supervisor *sv = g->sv;
+        const struct cgsentry_rule *rule = g->rule;
+        const char *tname = sv_trigger_name(trig->kind);
+        /* The kernel's choice needs only limits, oom.group and the tasks;
+         * plugin policies may look at counters, PSI and memory.stat. */
+        struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
+                                      .proc_root = sv->cfg->proc_root,
+                                      .minimal = !g->policy };
+        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = tname,
+                                         .policy = rule->policy ?: SV_POLICY_DEFAULT,
+                                         .rule = rule->name, .trig = trig };
+        struct sv_snapshot *s = NULL;
+        struct sv_plan *plan = NULL;
+        struct sv_kill_rule kr;
+        struct sv_error err = {};
+        char note[SV_POLICY_EXPLANATION_SIZE + 600], *text = NULL, *pids = NULL;
+        size_t pids_len = 0;
+        int r;
+
+        if (group_cooling_down(g)) {
+                cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill", tname,
+                             g->dw->path);
+                return 0;
+        }
+        r = sv_snapshot_take(&o, g->dw->path, &s, &err);
+        cgsentry_log(LOG_DEBUG, &f, "%s on /%s: snapshot read %" PRIu64 " us after the event",
+                     tname, g->dw->path, (uv_hrtime() - event_ns) / 1000);
+        if (r < 0) {
+                if (!sv__is_gone(r))
+                        cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s", tname,
+                                     g->dw->path, err.path,
+                                     err.what[0] ? err.what : strerror(-r));
+                return sv__is_gone(r) ? 0 : r;
+        }
+        r = cgsentry_decide(s, trig, rule, sv->self, g->policy, uv_hrtime() / 1000, &plan, note,
+                            sizeof(note));
+        if (note[0])
+                cgsentry_log(LOG_ERR, &f, "%s", note);
+        if (r < 0) {
+                cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot decide: %s", tname, g->dw->path,
+                             strerror(-r));
+                goto out;
+        }
+        cgsentry_kill_rule(rule, sv->self, &kr);
+        text = sv_plan_text(s, trig, &kr, plan, rule->dry_run);
+        if (!text) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (plan->n_kill_tasks == 0) {
+                cgsentry_log(LOG_NOTICE, &f, "%s", text);
+                r = 0;
+                goto out;
+        }
+        f.victim_pid = s->tasks[plan->victim >= 0 ? plan->victim : plan->kill_tasks[0]].pid;
+        f.message_id = rule->dry_run ? CGSENTRY_MID_DRY_RUN : CGSENTRY_MID_KILL;
+        if (plan->kill_group >= 0)
+                f.cgroup = sv_rel(s->groups[plan->kill_group].path);
+        {
+                FILE *pf = open_memstream(&pids, &pids_len);
+                for (size_t i = 0; pf && i < plan->n_kill_tasks; i++)
+                        fprintf(pf, "%s%d", i ? " " : "", s->tasks[plan->kill_tasks[i]].pid);
+                if (pf)
+                        fclose(pf);
+                f.killed_pids = pids;
+        }
+        /* Act first, explain after: the report is for people, the kill is
+         * racing the kernel's OOM killer. */
+        if (!rule->dry_run) {
+                r = killjob_start(g, s, plan, event_ns);
+                if (r < 0) {
+                        struct cgsentry_log_fields ef = { .cgroup = f.cgroup, .trigger = tname,
+                                                          .rule = rule->name };
+                        cgsentry_log(LOG_ERR, &ef, "%s on /%s: could not start the kill of %zu "
+                                     "process%s: %s", tname, g->dw->path, plan->n_kill_tasks,
+                                     plan->n_kill_tasks == 1 ? "" : "es", strerror(-r));
+                        goto out;
+                }
+                sv->n_kills++;
+        }
+        g->cooldown_until_ms = uv_now(sv->loop) + rule->cooldown_usec / 1000;
+        log_plan(&f, text);
+        if (!rule->dry_run && sv->opts.on_kill) {
+                char why[1024];
+                struct supervisor_kill k = { .trigger = trig, .cgroup = g->dw->path,
+                                             .kill_cgroup = g->kill ? g->kill->path : "",
+                                             .n_processes = plan->n_kill_tasks, .why = why,
+                                             .snapshot = s, .plan = plan };
+                sv_trigger_describe(trig, why, sizeof(why));
+                sv->opts.on_kill(sv->opts.userdata, &k);
+        }
+        supervisor_notify_status(sv);
+        r = 1;
+out:
+        free(pids);
+        free(text);
+        sv_plan_free(plan);
+        sv_snapshot_free(s);
+        return r;
+}
