@@ -127,7 +127,7 @@ TOP_KEYS = {"schema", "domain", "page_size", "total_ram_pages", "total_swap_page
 GROUP_KEYS = {"path", "parent", "ino", "memcg", "have", "subtree_control",
               "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
               "memory_peak", "swap_current", "swap_max", "oom_group", "events",
-              "events_local", "pressure", "stat", "cgroup_events", "tasks"}
+              "events_local", "pressure", "stat", "cgroup_events", "tasks", "prefer", "avoid"}
 HAVE_KEYS = {"memory", "swap", "events", "pressure", "stat", "peak"}
 EVENT_KEYS = ["low", "high", "max", "oom", "oom_kill", "oom_group_kill"]
 STAT_KEYS = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sock", "shmem",
@@ -282,6 +282,20 @@ def kernel_task(pid):
     return t
 
 
+def xattr_set(path, name):
+    """Set unless absent or "0", as the policies read it."""
+    try:
+        v = os.getxattr(path, name)
+    except OSError:
+        return False
+    return v not in (b"0", b"0\n")
+
+
+# Preferences on cgroupfs (user.* xattrs, 5.7+): one set, one set to "0".
+XATTRS = {"it/zz": {"user.cgsentry.avoid": b"yes"}, "it/aa": {"user.cgsentry.prefer": b"0"},
+          "it/mm/hog": {"user.cgsentry.prefer": b"1"}}
+
+
 def kernel_group(rel):
     """The JSON group object (minus path/parent) the kernel's files imply."""
     d = cgp(rel)
@@ -315,6 +329,8 @@ def kernel_group(rel):
     g["swap_current"] = int(rt("memory.swap.current")) if ex("memory.swap.current") else 0
     g["swap_max"] = parse_limit(rt("memory.swap.max")) if ex("memory.swap.max") else "max"
     g["oom_group"] = rt("memory.oom.group").strip() == "1" if memcg else False
+    g["prefer"] = xattr_set(d, "user.cgsentry.prefer")
+    g["avoid"] = xattr_set(d, "user.cgsentry.avoid")
     g["_events_raw"] = parse_kv(rt("memory.events")) if ex("memory.events") else {}
     g["_events_local_raw"] = (parse_kv(rt("memory.events.local"))
                               if ex("memory.events.local") else {})
@@ -625,6 +641,9 @@ def build_tree():
     for rel, files in LIMITS.items():
         for name, value in files.items():
             write(os.path.join(cgp(rel), name), value)
+    for rel, attrs in XATTRS.items():
+        for name, value in attrs.items():
+            os.setxattr(cgp(rel), name, value)
 
 
 def cleanup(extra_groups):
@@ -709,7 +728,7 @@ def check_snapshot(snap, before, after, order, domain_rel):
                     ["ino", "memcg", "have", "subtree_control", "memory_current", "memory_max",
                      "memory_high", "memory_low", "memory_min", "memory_peak", "swap_current",
                      "swap_max", "oom_group", "events", "events_local", "pressure", "stat",
-                     "cgroup_events"])
+                     "cgroup_events", "prefer", "avoid"])
         tasks = g.get("tasks") or []
         pids = [t.get("pid") for t in tasks]
         R.check(pids == ka["procs"] and kb["procs"] == ka["procs"],
