@@ -547,6 +547,12 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 return report_error("cannot read the domain", r, &err);
         }
 
+        for (size_t i = 0; i < s->n_skipped; i++) {
+                char *p = sv_escape_dup(s->skipped[i].path);
+                fprintf(stderr, "cgsentry explain: warning: could not read %s: %s; left out\n",
+                        p ? p : "?", s->skipped[i].what);
+                free(p);
+        }
         if (save_path) {
                 FILE *f = fopen(save_path, "we");
                 if (!f || sv_snapshot_to_json(s, f) < 0 || fclose(f) != 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cgsentry/supervise.h"
 #include "config.h"
@@ -294,38 +295,87 @@ static int handler(void *user, const char *section, const char *key, const char 
         return 1;
 }
 
-static void count_line(struct loader *l, const char *str)
+/* The next whole line of the input, without its newline, malloc'ed; NULL
+ * at the end. */
+static char *next_line(struct loader *l)
 {
-        l->line++;
-        str += strspn(str, " \t");
-        if (*str == '[')
-                l->section_line = l->line;
+        char *line = NULL;
+        size_t cap = 0, n;
+
+        if (l->in) {
+                ssize_t got = getline(&line, &cap, l->in);
+                if (got < 0) {
+                        free(line);
+                        return NULL;
+                }
+                n = (size_t)got;
+        } else {
+                if (!*l->text)
+                        return NULL;
+                n = strcspn(l->text, "\n");
+                line = strndup(l->text, n);
+                l->text += n + (l->text[n] == '\n');
+                if (!line)
+                        return NULL;
+        }
+        n = strlen(line); /* a NUL byte ends the line, as for inih */
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+        return line;
 }
 
-static char *read_line_file(char *str, int num, void *stream)
+/*
+ * inih reads at most INI_MAX_LINE bytes a line and 50 of a section name,
+ * and takes an indented line for the continuation of the previous value.
+ * Silently, each changes what a file means (the tail of a long comment
+ * ending in "DryRun=yes" became a key; two long rule names merged), so
+ * every such line is an error here, and inih is given an empty line
+ * instead of it.
+ */
+static const char *line_problem(const char *line, int num)
 {
-        struct loader *l = stream;
-        char *r = fgets(str, num, l->in);
-        if (r)
-                count_line(l, r);
-        return r;
-}
+        const char *p = line + strspn(line, " \t");
 
-static char *read_line_string(char *str, int num, void *stream)
-{
-        struct loader *l = stream;
-        size_t n = 0;
-
-        if (!*l->text)
+        if (strlen(line) + 2 > (size_t)num)
+                return "line too long";
+        if (!*p || *p == '#' || *p == ';')
                 return NULL;
-        while (l->text[n] && l->text[n] != '\n' && n + 2 < (size_t)num)
-                n++;
-        if (l->text[n] == '\n')
-                n++;
-        memcpy(str, l->text, n);
-        str[n] = '\0';
-        l->text += n;
-        count_line(l, str);
+        if (p != line)
+                return "indented line: continuation lines are not supported; remove the leading "
+                       "blanks";
+        if (*p == '[') {
+                size_t len = strcspn(p + 1, "]");
+                if (len >= CGSENTRY_CONF_NAME_MAX)
+                        return "section name too long";
+        }
+        return NULL;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+        struct loader *l = stream;
+        char *line = next_line(l);
+        const char *problem;
+
+        if (!line)
+                return NULL;
+        l->line++;
+        problem = line_problem(line, num);
+        if (problem) {
+                if (strcmp(problem, "line too long") == 0)
+                        bad(l, "line too long (%zu bytes, at most %d)", strlen(line), num - 2);
+                else if (strcmp(problem, "section name too long") == 0)
+                        bad(l, "section name too long (at most %d bytes)",
+                            CGSENTRY_CONF_NAME_MAX - 1);
+                else
+                        bad(l, "%s", problem);
+                str[0] = '\0';
+        } else {
+                snprintf(str, (size_t)num, "%s\n", line);
+                if (line[0] == '[')
+                        l->section_line = l->line;
+        }
+        free(line);
         return str;
 }
 
@@ -395,12 +445,14 @@ int cgsentry_config_load_string(const char *text, const char *name, FILE *errors
         l.cfg = cgsentry_config_new();
         if (!l.cfg)
                 return -ENOMEM;
-        return finish(&l, parse_one(&l, read_line_string), ret);
+        return finish(&l, parse_one(&l, read_line), ret);
 }
 
 static int load_file(struct loader *l, const char *path)
 {
         int r;
+
+        struct stat st;
 
         l->in = fopen(path, "re");
         if (!l->in) {
@@ -409,8 +461,19 @@ static int load_file(struct loader *l, const char *path)
                         fprintf(l->errors, "%s: %s\n", path, strerror(-r));
                 return r;
         }
+        /* A directory opens fine and reads as nothing: "0 rules, OK". */
+        if (fstat(fileno(l->in), &st) < 0 || !S_ISREG(st.st_mode)) {
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+                if (l->errors)
+                        fprintf(l->errors, "%s: %s\n", path,
+                                r == -EISDIR ? "is a directory, not a configuration file"
+                                             : "not a regular file");
+                fclose(l->in);
+                l->in = NULL;
+                return r;
+        }
         l->file = path;
-        r = parse_one(l, read_line_file);
+        r = parse_one(l, read_line);
         fclose(l->in);
         l->in = NULL;
         return r;

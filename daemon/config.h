@@ -14,6 +14,9 @@
 #include <stdio.h>
 
 #define CGSENTRY_CONF_DEFAULT "/etc/cgsentry/cgsentry.conf"
+/* inih keeps section and key names in 50-byte buffers: longer ones would be
+ * cut (and two rules merged), so they are refused. */
+#define CGSENTRY_CONF_NAME_MAX 50
 
 /* Default cooldown after a kill: long enough for the group's memory to be
  * uncharged and for cgroup.events to report it empty, short enough to catch

@@ -129,13 +129,13 @@ static void psi_cb(uv_poll_t *h, int status, int events)
 static void setup_pressure(struct group *g)
 {
         const struct cgsentry_pressure *p = &g->rule->pressure;
-        struct cgsentry_log_fields f = { .cgroup = g->dw->path };
+        struct cgsentry_log_fields f = { .cgroup = g->dw->shown };
         char trig[64];
         int n;
 
         g->psi_fd = openat(g->dfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (g->psi_fd < 0) {
-                cgsentry_log(LOG_WARNING, &f, "/%s: PressureStall= unavailable: %m", g->dw->path);
+                cgsentry_log(LOG_WARNING, &f, "/%s: PressureStall= unavailable: %m", g->dw->shown);
                 return;
         }
         /* psi.rst: the trigger string is written with its terminating NUL. */
@@ -143,14 +143,14 @@ static void setup_pressure(struct group *g)
                      p->stall_usec, p->window_usec);
         if (write(g->psi_fd, trig, (size_t)n + 1) < 0) {
                 cgsentry_log(LOG_WARNING, &f, "/%s: cannot arm PSI trigger \"%s\": %m",
-                             g->dw->path, trig);
+                             g->dw->shown, trig);
                 close(g->psi_fd);
                 g->psi_fd = -1;
                 return;
         }
         g->psi = start_poll(g, g->psi_fd, psi_cb);
         if (!g->psi) {
-                cgsentry_log(LOG_WARNING, &f, "/%s: cannot poll the PSI trigger", g->dw->path);
+                cgsentry_log(LOG_WARNING, &f, "/%s: cannot poll the PSI trigger", g->dw->shown);
                 close(g->psi_fd);
                 g->psi_fd = -1;
         }
@@ -191,7 +191,7 @@ static struct sv_policy_instance *policy_instance(struct supervisor *sv,
 struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
 {
         struct supervisor *sv = dw->sv;
-        struct cgsentry_log_fields f = { .cgroup = dw->path, .message_id = CGSENTRY_MID_SUPERVISE };
+        struct cgsentry_log_fields f = { .cgroup = dw->shown, .message_id = CGSENTRY_MID_SUPERVISE };
         struct group *g = calloc(1, sizeof(*g));
 
         if (!g)
@@ -207,24 +207,28 @@ struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
                 goto fail_fd;
         /* Keeping memory.events open also keeps its kernfs inode alive, which
          * kernfs needs in order to send the change notification at all. */
-        g->events_fd = openat(g->dfd, "memory.events", O_RDONLY | O_CLOEXEC);
+        g->events_fd = sv__open_regular(g->dfd, "memory.events");
         if (g->events_fd < 0) {
+                errno = -g->events_fd;
                 if (errno == EMFILE || errno == ENFILE)
                         goto fail_fd;
                 if (errno == ENOENT)
                         cgsentry_log(LOG_WARNING, &f,
                                      "/%s matches rule %s but has no memory controller "
                                      "(enable +memory in its parent's cgroup.subtree_control)",
-                                     dw->path, rule->name);
+                                     dw->shown, rule->name);
                 goto fail;
         }
-        g->events_local_fd = openat(g->dfd, "memory.events.local", O_RDONLY | O_CLOEXEC);
+        g->events_local_fd = sv__open_regular(g->dfd, "memory.events.local");
+        if (g->events_local_fd < 0)
+                g->events_local_fd = -1;
         /* Kept open: read on every high event, when time counts. Opened with
          * the other fds, before any libuv handle exists that a failure here
          * would have to close. */
         if (rule->tripwire_permyriad) {
-                g->stat_fd = openat(g->dfd, "memory.stat", O_RDONLY | O_CLOEXEC);
+                g->stat_fd = sv__open_regular(g->dfd, "memory.stat");
                 if (g->stat_fd < 0) {
+                        errno = -g->stat_fd;
                         if (errno == EMFILE || errno == ENFILE)
                                 goto fail_fd;
                         goto fail;
@@ -254,7 +258,7 @@ struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
                 if (g->policy)
                         sv_policy_get_info(sv_policy_instance_policy(g->policy), &pi);
                 cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s)",
-                             dw->path, rule->name, pi.name, pi.version,
+                             dw->shown, rule->name, pi.name, pi.version,
                              pi.path ? " from " : "", pi.path ? pi.path : "",
                              g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
                              rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",

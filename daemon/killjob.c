@@ -93,6 +93,7 @@ void killjob_close(struct group *g)
         free(k->pidfds);
         free(k->mrelease_pending);
         free(k->path);
+        free(k->shown);
         free(k);
         g->kill = NULL;
 }
@@ -130,8 +131,8 @@ static void confirm_cb(uv_timer_t *t)
         struct group *g = t->data;
         struct supervisor *sv = g->sv;
         struct killjob *k = g->kill;
-        struct cgsentry_log_fields f = { .cgroup = k->path, .message_id = CGSENTRY_MID_KILL };
-        char *path = sv_escape_dup(k->path);
+        struct cgsentry_log_fields f = { .cgroup = k->shown, .message_id = CGSENTRY_MID_KILL };
+        const char *path = k->shown;
         /* cgroup.kill empties the cgroup; a per-process kill spared someone
          * (Protect=, -1000) or could not use cgroup.kill: wait for the
          * processes it signalled, not for an empty cgroup. */
@@ -147,14 +148,12 @@ static void confirm_cb(uv_timer_t *t)
                 cgsentry_log(LOG_INFO, &f, "the %zu killed processes of /%s are gone %" PRIu64
                              " ms after the kill", k->n_pidfds, path, took);
         } else if (--k->confirm_left > 0) {
-                free(path);
                 return;
         } else {
                 cgsentry_log(LOG_WARNING, &f,
                              "/%s still has processes %d ms after SIGKILL (stuck in D state?)",
                              path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
         }
-        free(path);
         killjob_close(g);
 }
 
@@ -164,7 +163,7 @@ static int sigkill_all(struct group *g)
 {
         struct supervisor *sv = g->sv;
         struct killjob *k = g->kill;
-        struct cgsentry_log_fields f = { .cgroup = k->path };
+        struct cgsentry_log_fields f = { .cgroup = k->shown };
         bool delivered = false, frozen = false;
         uint64_t killed_ns;
         int r = -ESRCH, e;
@@ -177,7 +176,7 @@ static int sigkill_all(struct group *g)
                         /* Not a missing file (before 5.14) or a threaded cgroup: say so,
                          * then do it by hand. */
                         cgsentry_log(LOG_ERR, &f, "cannot write /%s/cgroup.kill: %s; killing "
-                                     "process by process", k->path, strerror(-e));
+                                     "process by process", k->shown, strerror(-e));
                 }
                 r = e;
                 /* Fallback: freeze first, so that nobody forks past the kill. */
@@ -206,7 +205,7 @@ static int sigkill_all(struct group *g)
                 return r < 0 ? r : -ESRCH;
         if (k->event_ns)
                 cgsentry_log(LOG_INFO, &f, "SIGKILL sent to /%s %" PRIu64 " us after the event",
-                             k->path, (killed_ns - k->event_ns) / 1000);
+                             k->shown, (killed_ns - k->event_ns) / 1000);
         k->event_ns = 0;
         k->confirm_left = CONFIRM_TRIES;
         uv_timer_start(&g->timer, confirm_cb, CONFIRM_INTERVAL_MSEC, CONFIRM_INTERVAL_MSEC);
@@ -216,13 +215,13 @@ static int sigkill_all(struct group *g)
 static void grace_cb(uv_timer_t *t)
 {
         struct group *g = t->data;
-        struct cgsentry_log_fields f = { .cgroup = g->kill->path };
+        struct cgsentry_log_fields f = { .cgroup = g->kill->shown };
         int r = sigkill_all(g);
 
         if (r < 0) {
                 /* Everybody left during the grace period: nothing to confirm. */
                 cgsentry_log(LOG_INFO, &f, "/%s: no process left to SIGKILL after the grace "
-                             "period (%s)", g->kill->path, strerror(-r));
+                             "period (%s)", g->kill->shown, strerror(-r));
                 killjob_close(g);
         }
 }
@@ -257,7 +256,8 @@ static int killjob_start(struct group *g, const struct sv_snapshot *s, const str
         k->pidfds = malloc(p->n_kill_tasks * sizeof(*k->pidfds));
         k->mrelease_pending = calloc(p->n_kill_tasks, sizeof(*k->mrelease_pending));
         k->path = strdup(sv_rel(s->groups[target].path));
-        if (!k->pidfds || !k->mrelease_pending || !k->path) {
+        k->shown = k->path ? sv_escape_dup(k->path) : NULL;
+        if (!k->pidfds || !k->mrelease_pending || !k->shown) {
                 free(k->pidfds);
                 free(k->mrelease_pending);
                 free(k->path);
@@ -326,7 +326,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         struct sv_snapshot_opts o = { .cgroup_root = sv->cfg->cgroup_root,
                                       .proc_root = sv->cfg->proc_root,
                                       .minimal = !g->policy };
-        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = tname,
+        struct cgsentry_log_fields f = { .cgroup = g->dw->shown, .trigger = tname,
                                          .policy = rule->policy ?: SV_POLICY_DEFAULT,
                                          .rule = rule->name, .trig = trig };
         struct sv_snapshot *s = NULL;
@@ -334,30 +334,37 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         struct sv_kill_rule kr;
         struct sv_error err = {};
         char note[SV_POLICY_EXPLANATION_SIZE + 600], *text = NULL, *pids = NULL;
+        char *kill_shown = NULL;
         size_t pids_len = 0;
         int r;
 
         if (group_cooling_down(g)) {
                 cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill", tname,
-                             g->dw->path);
+                             g->dw->shown);
                 return 0;
         }
         r = sv_snapshot_take(&o, g->dw->path, &s, &err);
         cgsentry_log(LOG_DEBUG, &f, "%s on /%s: snapshot read %" PRIu64 " us after the event",
-                     tname, g->dw->path, (uv_hrtime() - event_ns) / 1000);
+                     tname, g->dw->shown, (uv_hrtime() - event_ns) / 1000);
         if (r < 0) {
                 if (!sv__is_gone(r))
                         cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot read it: %s: %s", tname,
-                                     g->dw->path, err.path,
+                                     g->dw->shown, err.path,
                                      err.what[0] ? err.what : strerror(-r));
                 return sv__is_gone(r) ? 0 : r;
         }
+        /* Part of the group could not be read (a threaded or delegated
+         * subtree, a bad file): decide on the rest and say what is missing;
+         * cgroup.kill of the group still reaches it. */
+        for (size_t i = 0; i < s->n_skipped; i++)
+                cgsentry_log(LOG_WARNING, &f, "%s on /%s: left out %s: %s", tname, g->dw->shown,
+                             s->skipped[i].path, s->skipped[i].what);
         r = cgsentry_decide(s, trig, rule, sv->self, g->policy, uv_hrtime() / 1000, &plan, note,
                             sizeof(note));
         if (note[0])
                 cgsentry_log(LOG_ERR, &f, "%s", note);
         if (r < 0) {
-                cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot decide: %s", tname, g->dw->path,
+                cgsentry_log(LOG_ERR, &f, "%s on /%s: cannot decide: %s", tname, g->dw->shown,
                              strerror(-r));
                 goto out;
         }
@@ -374,8 +381,11 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         }
         f.victim_pid = s->tasks[plan->victim >= 0 ? plan->victim : plan->kill_tasks[0]].pid;
         f.message_id = rule->dry_run ? CGSENTRY_MID_DRY_RUN : CGSENTRY_MID_KILL;
-        if (plan->kill_group >= 0)
-                f.cgroup = sv_rel(s->groups[plan->kill_group].path);
+        if (plan->kill_group >= 0) {
+                kill_shown = sv_escape_dup(sv_rel(s->groups[plan->kill_group].path));
+                if (kill_shown)
+                        f.cgroup = kill_shown;
+        }
         {
                 FILE *pf = open_memstream(&pids, &pids_len);
                 for (size_t i = 0; pf && i < plan->n_kill_tasks; i++)
@@ -392,7 +402,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                         struct cgsentry_log_fields ef = { .cgroup = f.cgroup, .trigger = tname,
                                                           .rule = rule->name };
                         cgsentry_log(LOG_ERR, &ef, "%s on /%s: could not start the kill of %zu "
-                                     "process%s: %s", tname, g->dw->path, plan->n_kill_tasks,
+                                     "process%s: %s", tname, g->dw->shown, plan->n_kill_tasks,
                                      plan->n_kill_tasks == 1 ? "" : "es", strerror(-r));
                         goto out;
                 }
@@ -412,6 +422,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         supervisor_notify_status(sv);
         r = 1;
 out:
+        free(kill_shown);
         free(pids);
         free(text);
         sv_plan_free(plan);

@@ -11,6 +11,7 @@
 
 #include "cgsentry/supervise.h"
 #include "log.h"
+#include "util.h"
 
 static int use_journal = -1;
 static cgsentry_log_sink_fn sink;
@@ -106,13 +107,18 @@ static void add_trigger(struct fields *fl, const struct sv_trigger *t)
         }
 }
 
-static void emit(int priority, const struct cgsentry_log_fields *f, const char *msg)
+static void emit(int priority, const struct cgsentry_log_fields *f, const char *raw)
 {
         static const char *const names[] = { "emerg", "alert", "crit", "error",
                                              "warning", "notice", "info", "debug" };
+        /* The last line of defence: whatever a message carries (a plugin's
+         * words, a kernel error string), no control byte and no invalid
+         * UTF-8 reaches a log line, so nothing can forge a second one. */
+        char msg[4 * 2048 + 1];
 
         if (priority > max_priority)
                 return;
+        sv__escape_text(raw, msg, sizeof(msg));
         if (sink) {
                 sink(sink_userdata, priority, f, msg);
                 return;

@@ -25,7 +25,8 @@ struct group;
 struct dirwatch {
         struct supervisor *sv;
         uv_fs_event_t ev;
-        char *path; /* relative to the cgroup root, "" for the root */
+        char *path;  /* relative to the cgroup root, "" for the root */
+        char *shown; /* path escaped (sv_escape()), for every message */
         struct group *group;
         struct dirwatch *next, *prev;
         struct dirwatch *hnext; /* in supervisor.hash, by path */
@@ -36,6 +37,7 @@ struct dirwatch {
 /* A kill in progress (at most one per group). */
 struct killjob {
         char *path;             /* cgroup being emptied, relative */
+        char *shown;            /* the same, escaped for messages */
         int *pidfds;            /* one per process of the plan, -1 when it could not be pinned */
         bool *mrelease_pending; /* SIGKILL sent, memory not returned yet */
         size_t n_pidfds;

@@ -72,7 +72,7 @@ static void read_orig_high(struct group *g)
  */
 void tripwire_arm(struct group *g)
 {
-        struct cgsentry_log_fields f = { .cgroup = g->dw->path };
+        struct cgsentry_log_fields f = { .cgroup = g->dw->shown };
         uint64_t max, high, cur;
         char buf[32];
         int r;
@@ -106,7 +106,7 @@ void tripwire_arm(struct group *g)
                         g->high_set = false;
                 }
                 cgsentry_log(LOG_DEBUG, &f, "/%s: no memory.max, tripwire waits for one",
-                             g->dw->path);
+                             g->dw->shown);
                 return;
         }
         high = max / 10000 * g->rule->tripwire_permyriad +
@@ -126,13 +126,13 @@ void tripwire_arm(struct group *g)
         snprintf(buf, sizeof(buf), "%" PRIu64, high);
         r = sv_cgroup_write(g->dfd, "memory.high", buf);
         if (r < 0) {
-                cgsentry_log(LOG_WARNING, &f, "/%s: cannot set memory.high: %s", g->dw->path,
+                cgsentry_log(LOG_WARNING, &f, "/%s: cannot set memory.high: %s", g->dw->shown,
                              strerror(-r));
                 return;
         }
         g->high_set = true;
         cgsentry_log(LOG_INFO, &f, "/%s: tripwire armed at memory.high=%" PRIu64
-                     " (%u.%02u%% of memory.max=%" PRIu64 ")", g->dw->path, high,
+                     " (%u.%02u%% of memory.max=%" PRIu64 ")", g->dw->shown, high,
                      g->rule->tripwire_permyriad / 100, g->rule->tripwire_permyriad % 100, max);
 }
 
@@ -173,7 +173,7 @@ int tripwire_assess(struct group *g, struct sv_trigger *t)
 
 void tripwire_event(struct group *g, uint64_t event_ns)
 {
-        struct cgsentry_log_fields f = { .cgroup = g->dw->path, .trigger = "tripwire",
+        struct cgsentry_log_fields f = { .cgroup = g->dw->shown, .trigger = "tripwire",
                                          .rule = g->rule->name };
         struct sv_trigger t;
         char why[1024];

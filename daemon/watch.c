@@ -130,6 +130,7 @@ static void watch_closed(uv_handle_t *h)
 {
         struct dirwatch *w = h->data;
         free(w->path);
+        free(w->shown);
         free(w);
 }
 
@@ -152,7 +153,7 @@ void watch_remove(struct supervisor *sv, struct dirwatch *w)
 static void watch_one(struct supervisor *sv, const char *path)
 {
         const struct cgsentry_rule *rule = cgsentry_config_match(sv->cfg, path);
-        struct cgsentry_log_fields f = { .cgroup = path };
+        struct cgsentry_log_fields f = { 0 };
         struct dirwatch *w;
         struct stat st;
         char *full;
@@ -163,14 +164,18 @@ static void watch_one(struct supervisor *sv, const char *path)
         if (fstatat(sv->root_fd, *path ? path : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return; /* gone already */
         w = calloc(1, sizeof(*w));
-        if (!w || !(w->path = strdup(path))) {
+        if (!w || !(w->path = strdup(path)) || !(w->shown = sv_escape_dup(path))) {
+                if (w)
+                        free(w->path);
                 free(w);
                 return;
         }
+        f.cgroup = w->shown;
         w->sv = sv;
         w->ino = st.st_ino;
         if (asprintf(&full, "%s/%s", sv->cfg->cgroup_root, path) < 0) {
                 free(w->path);
+                free(w->shown);
                 free(w);
                 return;
         }
@@ -189,17 +194,17 @@ static void watch_one(struct supervisor *sv, const char *path)
                                      "at /%s: groups from here on are supervised by polling "
                                      "memory.events, and cgroups created below them are not "
                                      "discovered until the limit is raised and cgsentryd "
-                                     "reloaded (SIGHUP)", path);
+                                     "reloaded (SIGHUP)", w->shown);
                 sv->enospc_logged = true;
                 w->no_inotify = true;
         } else if (r < 0) {
                 if (r != UV_ENOENT) /* gone before we looked: not an error */
-                        cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", path, uv_strerror(r));
+                        cgsentry_log(LOG_ERR, &f, "cannot watch /%s: %s", w->shown, uv_strerror(r));
                 uv_close((uv_handle_t *)&w->ev, watch_closed);
                 return;
         }
         if (hash_add(sv, w) < 0) {
-                cgsentry_log(LOG_ERR, &f, "cannot watch /%s: out of memory", path);
+                cgsentry_log(LOG_ERR, &f, "cannot watch /%s: out of memory", w->shown);
                 uv_close((uv_handle_t *)&w->ev, watch_closed);
                 return;
         }
@@ -252,8 +257,8 @@ static void unwatch_tree(struct supervisor *sv, const char *path)
                 next = w->next;
                 if (strncmp(w->path, path, n) == 0 && (w->path[n] == '\0' || w->path[n] == '/' || n == 0)) {
                         if (w->group) {
-                                struct cgsentry_log_fields f = { .cgroup = w->path };
-                                cgsentry_log(LOG_INFO, &f, "/%s is gone", w->path);
+                                struct cgsentry_log_fields f = { .cgroup = w->shown };
+                                cgsentry_log(LOG_INFO, &f, "/%s is gone", w->shown);
                         }
                         watch_remove(sv, w);
                 }

@@ -13,6 +13,10 @@
 #include "readers.h"
 #include "util.h"
 
+/* cgroup.procs of a cgroup with 2 million processes (pid_max is 4M at
+ * most, 7 digits and a newline each): larger is not a cgroup.procs. */
+#define SV_CGFS_PROCS_MAX (16u << 20)
+
 /* Large enough for memory.stat of every 6.x kernel (about 1.5 KiB today). */
 #define SV_CGFS_BUF_SIZE 8192
 
@@ -164,7 +168,7 @@ int sv__cgfs_read_procs(int dfd, const char *path, int **ret, size_t *ret_n,
         size_t len = 0;
         int r;
 
-        r = sv__read_alloc_at(dfd, "cgroup.procs", &buf, &len);
+        r = sv__read_alloc_at(dfd, "cgroup.procs", SV_CGFS_PROCS_MAX, &buf, &len);
         if (r < 0) {
                 if (sv__is_gone(r))
                         return r;

@@ -213,9 +213,20 @@ static int parse_kb(const char *s, size_t n, uint64_t *ret)
         start = i;
         while (i < n && is_digit(s[i]))
                 i++;
+        uint64_t v;
+        int r;
+
         if (n - i != 3 || memcmp(s + i, " kB", 3) != 0)
                 return -EINVAL;
-        return parse_digits(s + start, i - start, ret);
+        r = parse_digits(s + start, i - start, &v);
+        if (r < 0)
+                return r;
+        /* Callers turn kB into bytes and add several up (oom_badness()): a
+         * count whose byte value does not fit in 64 bits is not a memory size. */
+        if (v > UINT64_MAX / 1024)
+                return -ERANGE;
+        *ret = v;
+        return 0;
 }
 
 /*

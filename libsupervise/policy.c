@@ -38,6 +38,7 @@ struct sv_policy {
         char *name, *version, *description;
         char *path; /* NULL: builtin */
         void *dl;
+        int fd;     /* the file dlopen() loaded through /proc/self/fd, -1: builtin */
         bool builtin;
 };
 
@@ -123,6 +124,8 @@ static void policy_free(struct sv_policy *p)
         free(p->path);
         if (p->dl)
                 dlclose(p->dl);
+        if (p->fd >= 0)
+                close(p->fd);
         free(p);
 }
 
@@ -174,6 +177,7 @@ int sv_policy_registry_new(const char *dir, struct sv_policy_registry **ret)
         if (!reg->dir || !k)
                 goto fail;
         k->builtin = true;
+        k->fd = -1;
         r = copy_descriptor(k, &builtin_kernel, sizeof(builtin_kernel));
         if (r < 0)
                 goto fail;
@@ -226,6 +230,13 @@ static const struct sv_policy *find_loaded(const struct sv_policy_registry *reg,
         return NULL;
 }
 
+/* Who may own what we execute: root when we are root (the daemon), else
+ * root or ourselves. */
+static bool trusted_owner(uid_t uid)
+{
+        return uid == 0 || uid == geteuid();
+}
+
 /* Is the file behind @fd one we may execute? */
 static int check_file(int fd, const char *path, struct sv_error *err)
 {
@@ -235,58 +246,91 @@ static int check_file(int fd, const char *path, struct sv_error *err)
                 return fail(err, errno, path, "cannot stat the policy plugin: %s", strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return fail(err, EINVAL, path, "policy plugin is not a regular file");
-        /* Anyone could replace its code: the daemon would run it as root. */
+        /* Anyone who can write it could replace its code, which runs as root. */
         if (st.st_mode & S_IWOTH)
                 return fail(err, EPERM, path, "refusing to load a world-writable policy plugin");
-        if (geteuid() == 0 && st.st_uid != 0)
+        if (st.st_mode & S_IWGRP)
+                return fail(err, EPERM, path, "refusing to load a group-writable policy plugin");
+        if (!trusted_owner(st.st_uid))
                 return fail(err, EPERM, path,
-                            "refusing to load a policy plugin not owned by root (owner uid %u)",
-                            (unsigned)st.st_uid);
+                            "refusing to load a policy plugin not owned by %s (owner uid %u)",
+                            geteuid() == 0 ? "root" : "root or us", (unsigned)st.st_uid);
         return 0;
 }
 
 /*
- * The directory decides who can swap a checked file for another before
- * dlopen() opens it again: refuse one that anybody may write to (without the
- * sticky bit, which keeps others from replacing our files) or, for root, one
- * not owned by root.
+ * Open the directory @dir, checking every directory from "/" down to it as
+ * sshd checks the path of its keys: each must be owned by root (or us) and
+ * writable by nobody else, or whoever can write one could swap what lies
+ * below. The one exception is a sticky directory such as /tmp, through an
+ * entry that is ours: the sticky bit keeps others from renaming or removing
+ * it. Symbolic links are resolved first (realpath()), then the walk follows
+ * none, so the directory opened is the one checked. Returns an O_PATH fd.
  */
-static int check_dir(const char *path, struct sv_error *err)
+static int open_trusted_dir(const char *dir, const char *path, struct sv_error *err)
 {
-        char *dir = strdup(path), *slash;
-        struct stat st;
-        int r = 0;
+        char *real = realpath(dir, NULL), *p, *next;
+        struct stat st, parent = { 0 };
+        int fd = -1, r;
 
-        if (!dir)
-                return fail(err, ENOMEM, path, "out of memory");
-        slash = strrchr(dir, '/');
-        if (!slash)
-                strcpy(dir, ".");
-        else if (slash == dir)
-                slash[1] = 0;
-        else
-                *slash = 0;
-        if (stat(dir, &st) < 0)
-                r = fail(err, errno, path, "cannot stat its directory: %s", strerror(errno));
-        else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-                r = fail(err, EPERM, path,
-                         "refusing to load a policy plugin from a world-writable directory");
-        else if (geteuid() == 0 && st.st_uid != 0)
-                r = fail(err, EPERM, path,
-                         "refusing to load a policy plugin from a directory not owned by root "
-                         "(owner uid %u)",
-                         (unsigned)st.st_uid);
-        free(dir);
+        if (!real)
+                return fail(err, errno, path, "cannot resolve its directory: %s", strerror(errno));
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        for (p = real; fd >= 0; p = next) {
+                if (fstat(fd, &st) < 0) {
+                        r = fail(err, errno, path, "cannot stat %s: %s", real, strerror(errno));
+                        goto out;
+                }
+                /* What we reached through a sticky, others-writable parent must be
+                 * ours; everything else must be writable by nobody but its owner. */
+                if (!trusted_owner(st.st_uid) ||
+                    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) ||
+                    ((parent.st_mode & S_ISVTX) && (parent.st_mode & (S_IWGRP | S_IWOTH)) &&
+                     !trusted_owner(st.st_uid))) {
+                        *p = '\0';
+                        r = fail(err, EPERM, path,
+                                 "refusing to load a policy plugin from %s: %s (owner uid %u, "
+                                 "mode %04o)",
+                                 *real ? real : "/",
+                                 !trusted_owner(st.st_uid) ? "owned by another user"
+                                 : (st.st_mode & S_IWOTH)  ? "a world-writable directory"
+                                                           : "a group-writable directory",
+                                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                        goto out;
+                }
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                next = strchrnul(p, '/');
+                {
+                        char saved = *next;
+                        int child;
+
+                        *next = '\0';
+                        child = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        *next = saved;
+                        if (child < 0) {
+                                r = fail(err, errno, path, "cannot open its directory: %s",
+                                         strerror(errno));
+                                goto out;
+                        }
+                        parent = st;
+                        close(fd);
+                        fd = child;
+                }
+        }
+        if (fd < 0) {
+                r = fail(err, errno, path, "cannot open /: %s", strerror(errno));
+                goto out;
+        }
+        free(real);
+        return fd;
+out:
+        if (fd >= 0)
+                close(fd);
+        free(real);
         return r;
-}
-
-/* Is the file dlopen() loaded still the one that was checked? */
-static bool same_file(int fd, const char *path)
-{
-        struct stat a, b;
-
-        return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-               a.st_ino == b.st_ino;
 }
 
 /* Validate what cgsentry_policy_entry() returned. */
@@ -321,40 +365,64 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         const struct cgsentry_policy *d;
         struct sv_policy *p = NULL;
         cgsentry_policy_entry_fn entry;
+        char *copy = strdup(path), *slash, fdpath[64];
+        const char *dir, *base;
         void *dl, *sym;
-        int fd, r;
+        int dfd, fd, r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = errno;
-                if (r == ENOENT)
-                        return fail(err, r, path, "no such policy plugin");
-                return fail(err, r, path, "cannot open the policy plugin: %s", strerror(r));
+        if (!copy)
+                return fail(err, ENOMEM, path, "out of memory");
+        slash = strrchr(copy, '/');
+        if (!slash) {
+                dir = ".";
+                base = copy;
+        } else {
+                *slash = '\0';
+                dir = slash == copy ? "/" : copy;
+                base = slash + 1;
         }
+        dfd = open_trusted_dir(dir, path, err);
+        if (dfd < 0) {
+                free(copy);
+                if (dfd == -ENOENT)
+                        return fail(err, ENOENT, path, "no such policy plugin");
+                return dfd;
+        }
+        /* The file itself: no symbolic link, checked through the fd that is
+         * then loaded, so what was checked is what runs. */
+        fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        r = fd < 0 ? -errno : 0;
+        close(dfd);
+        free(copy);
+        if (r == -ENOENT)
+                return fail(err, ENOENT, path, "no such policy plugin");
+        if (r == -ELOOP)
+                return fail(err, ELOOP, path, "refusing to load a policy plugin that is a "
+                                              "symbolic link");
+        if (r < 0)
+                return fail(err, -r, path, "cannot open the policy plugin: %s", strerror(-r));
         r = check_file(fd, path, err);
-        if (r >= 0)
-                r = check_dir(path, err);
         if (r < 0) {
                 close(fd);
                 return r;
         }
-        /* dlopen() by path, not through /proc/self/fd: the loader recognises
-         * objects it already has by name, and fd numbers are reused. */
-        dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        /*
+         * dlopen() the very file descriptor that was checked. The loader
+         * recognises objects it already has by name and by inode: the fd
+         * stays open as long as the object is loaded, so that its number
+         * (and so the name) cannot stand for another file meanwhile.
+         */
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+        dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 close(fd);
                 return fail(err, ELIBBAD, path, "dlopen failed: %s", dlerror());
         }
-        if (!same_file(fd, path)) {
-                close(fd);
-                dlclose(dl);
-                return fail(err, EBUSY, path, "policy plugin was replaced while being loaded");
-        }
-        close(fd);
 
         sym = dlsym(dl, CGSENTRY_POLICY_ENTRY_SYMBOL);
         if (!sym) {
                 dlclose(dl);
+                close(fd);
                 return fail(err, ENOEXEC, path, "not a cgsentry policy plugin: no symbol %s",
                             CGSENTRY_POLICY_ENTRY_SYMBOL);
         }
@@ -364,16 +432,21 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         r = check_descriptor(d, path, expect_name, err);
         if (r < 0) {
                 dlclose(dl);
+                close(fd);
                 return r;
         }
         p = calloc(1, sizeof(*p));
+        if (p)
+                p->fd = -1; /* closed below on failure */
         if (!p || copy_descriptor(p, d, d->struct_size) < 0 || !(p->path = strdup(path)) ||
             add_entry(reg, p, path, NULL) < 0) {
                 policy_free(p); /* p->dl is still NULL: closed below */
                 dlclose(dl);
+                close(fd);
                 return fail(err, ENOMEM, path, "out of memory");
         }
         p->dl = dl;
+        p->fd = fd;
         *ret = p;
         return 0;
 }

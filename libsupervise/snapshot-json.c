@@ -59,6 +59,8 @@
 #include "util.h"
 
 #define SV_SNAPSHOT_SCHEMA "cgsentry-snapshot/1"
+/* A snapshot of 10,000 groups and 100,000 tasks is about 60 MiB. */
+#define SV_SNAPSHOT_FILE_MAX (256u << 20)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -137,7 +139,7 @@ static const char *const group_keys[] = {
         "path",          "parent",       "ino",          "memcg",        "have",
         "subtree_control", "memory_current", "memory_max", "memory_high", "memory_low",
         "memory_min",    "memory_peak",  "swap_current", "swap_max",     "oom_group",
-        "prefer",        "avoid",
+        "prefer",        "avoid",        "threaded",     "path_hex",
         "events",        "events_local", "pressure",     "stat",         "cgroup_events",
         "tasks",
 };
@@ -159,6 +161,18 @@ static uint64_t *u64_at(void *base, const struct u64_field *f)
 }
 
 /* ---- writing ------------------------------------------------------------- */
+
+static char *hex_encode(const char *s)
+{
+        size_t n = strlen(s);
+        char *hex = malloc(2 * n + 1);
+
+        for (size_t i = 0; hex && i < n; i++)
+                snprintf(hex + 2 * i, 3, "%02x", (unsigned char)s[i]);
+        if (hex)
+                hex[2 * n] = '\0';
+        return hex;
+}
 
 /*
  * json-c constructors return NULL when out of memory. Rather than checking
@@ -310,7 +324,17 @@ static json_object *enc_group(struct enc *e, const struct sv_snapshot *s, const 
 {
         json_object *o = json_object_new_object(), *ctrl, *pressure, *cgev, *tasks;
 
-        enc_add(e, o, "path", json_object_new_string(g->path));
+        /* Cgroup names are bytes too (anything but '/' and NUL): a path that
+         * is not UTF-8 is shown escaped and kept exactly in path_hex. */
+        if (sv__utf8_valid(g->path)) {
+                enc_add(e, o, "path", json_object_new_string(g->path));
+        } else {
+                char *shown = sv_escape_dup(g->path), *hex = hex_encode(g->path);
+                enc_add(e, o, "path", shown ? json_object_new_string(shown) : NULL);
+                enc_add(e, o, "path_hex", hex ? json_object_new_string(hex) : NULL);
+                free(shown);
+                free(hex);
+        }
         enc_add_ex(e, o, "parent", g->parent < 0 ? NULL : json_object_new_int(g->parent), true);
         enc_add(e, o, "ino", json_object_new_uint64(g->ino));
         enc_add(e, o, "memcg", json_object_new_boolean(g->memcg));
@@ -332,6 +356,7 @@ static json_object *enc_group(struct enc *e, const struct sv_snapshot *s, const 
         enc_add(e, o, "oom_group", json_object_new_boolean(g->oom_group));
         enc_add(e, o, "prefer", json_object_new_boolean(g->prefer));
         enc_add(e, o, "avoid", json_object_new_boolean(g->avoid));
+        enc_add(e, o, "threaded", json_object_new_boolean(g->threaded));
         enc_add(e, o, "events",
                 enc_u64_fields(e, &g->events, event_fields, ELEMENTSOF(event_fields)));
         enc_add(e, o, "events_local",
@@ -843,6 +868,11 @@ static int get_task(struct dec *d, json_object *v, const char *where, struct sv_
         return 0;
 }
 
+static void free_charp(char **p)
+{
+        free(*p);
+}
+
 /* Decode groups[@i] and its tasks and append them to @s. */
 static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot *s)
 {
@@ -853,7 +883,9 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
         };
         bool have_given, swap_given = false, pressure_given, stat_given, peak_given;
         json_object *jp, *tasks;
-        const char *path = NULL;
+        const char *path = NULL, *path_hex = NULL;
+        /* path decoded from path_hex, freed on every way out */
+        char *raw __attribute__((cleanup(free_charp))) = NULL;
         char where[48];
         int parent = -1, r;
 
@@ -867,6 +899,27 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
         r = get_string(d, v, where, "path", true, SIZE_MAX, &path);
         if (r < 0)
                 return r;
+        r = get_string(d, v, where, "path_hex", false, 2 * PATH_MAX, &path_hex);
+        if (r < 0)
+                return r;
+        if (path_hex) {
+                size_t n = strlen(path_hex);
+                if (n % 2)
+                        return fail(d, where, "path_hex", "odd number of hex digits");
+                raw = malloc(n / 2 + 1);
+                if (!raw)
+                        return -ENOMEM;
+                for (size_t k = 0; k < n / 2; k++) {
+                        unsigned byte;
+                        if (!isxdigit((unsigned char)path_hex[2 * k]) ||
+                            !isxdigit((unsigned char)path_hex[2 * k + 1]) ||
+                            sscanf(path_hex + 2 * k, "%2x", &byte) != 1 || byte == 0)
+                                return fail(d, where, "path_hex", "expected hex digits");
+                        raw[k] = (char)byte;
+                }
+                raw[n / 2] = '\0';
+                path = raw;
+        }
         if (!path_is_normal(path))
                 return fail(d, where, "path", "not a normalized cgroup path like \"/a/b\"");
 
@@ -922,6 +975,7 @@ static int get_group(struct dec *d, json_object *v, size_t i, struct sv_snapshot
         if ((r = get_bool(d, v, where, "oom_group", true, &g.oom_group)) < 0 ||
             (r = get_bool(d, v, where, "prefer", false, &g.prefer)) < 0 ||
             (r = get_bool(d, v, where, "avoid", false, &g.avoid)) < 0 ||
+            (r = get_bool(d, v, where, "threaded", false, &g.threaded)) < 0 ||
             (r = get_u64_fields(d, v, where, "events", event_fields, ELEMENTSOF(event_fields),
                                 &g.events)) < 0 ||
             (r = get_u64_fields(d, v, where, "events_local", event_fields,
@@ -1114,6 +1168,142 @@ static int syntax_error(struct dec *d, const char *text, size_t off, const char 
         return fail(d, "", NULL, "JSON syntax error at line %zu, column %zu: %s", line, col, desc);
 }
 
+/*
+ * What json-c lets through even in strict mode and a careful reader must
+ * not: a raw control character inside a string (RFC 8259 requires it
+ * escaped; it would reach names and messages) and a key given twice in one
+ * object (json-c keeps the last, so a second "oom_score_adj" could hide
+ * behind the first when a person reads the file). Keys are compared
+ * decoded, so "a" and "\u0061" are the same key. Returns the offset of the
+ * first offence and what it is, or SIZE_MAX when there is none; syntax
+ * errors are json-c's to report.
+ */
+struct scan_obj {
+        char **keys;
+        size_t n;
+};
+
+static size_t decode_string(const char *text, size_t len, size_t i, char **ret, const char **why)
+{
+        /* @i is just past the opening quote; returns the index of the closing one. */
+        char *out = malloc(len - i + 1);
+        size_t o = 0;
+
+        *ret = NULL;
+        if (!out)
+                return SIZE_MAX;
+        for (; i < len && text[i] != '"'; i++) {
+                unsigned char c = (unsigned char)text[i];
+                if (c < 0x20) {
+                        *why = "a raw control character inside a string";
+                        free(out);
+                        return i;
+                }
+                if (c != '\\') {
+                        out[o++] = (char)c;
+                        continue;
+                }
+                if (++i >= len)
+                        break;
+                switch (text[i]) {
+                case 'u': {
+                        unsigned cp = 0;
+                        for (int k = 1; k <= 4 && i + (size_t)k < len; k++) {
+                                char h = text[i + (size_t)k];
+                                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0'
+                                                         : (tolower((unsigned char)h) - 'a' + 10));
+                        }
+                        i += 4;
+                        /* Enough to compare keys: code points as bytes (surrogates
+                         * included, unpaired or not, each stays distinct). */
+                        if (cp < 0x80) {
+                                out[o++] = (char)cp;
+                        } else if (cp < 0x800) {
+                                out[o++] = (char)(0xc0 | (cp >> 6));
+                                out[o++] = (char)(0x80 | (cp & 0x3f));
+                        } else {
+                                out[o++] = (char)(0xe0 | (cp >> 12));
+                                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                                out[o++] = (char)(0x80 | (cp & 0x3f));
+                        }
+                        break;
+                }
+                default:
+                        out[o++] = text[i];
+                }
+        }
+        out[o] = '\0';
+        *ret = out;
+        return i;
+}
+
+static size_t scan_json(const char *text, size_t len, const char **why)
+{
+        struct scan_obj stack[64];
+        bool is_obj[64], expect_key = false;
+        int depth = -1;
+        size_t bad = SIZE_MAX;
+
+        for (size_t i = 0; i < len && bad == SIZE_MAX; i++) {
+                char c = text[i];
+                if (c == '{' || c == '[') {
+                        if (depth + 1 >= (int)(sizeof(stack) / sizeof(stack[0]))) {
+                                *why = "nested too deeply";
+                                bad = i;
+                                break;
+                        }
+                        depth++;
+                        is_obj[depth] = c == '{';
+                        stack[depth] = (struct scan_obj){ 0 };
+                        expect_key = c == '{';
+                } else if (c == '}' || c == ']') {
+                        if (depth >= 0) {
+                                for (size_t k = 0; k < stack[depth].n; k++)
+                                        free(stack[depth].keys[k]);
+                                free(stack[depth].keys);
+                                depth--;
+                        }
+                        expect_key = false;
+                } else if (c == ',') {
+                        expect_key = depth >= 0 && is_obj[depth];
+                } else if (c == '"') {
+                        char *str;
+                        size_t end = decode_string(text, len, i + 1, &str, why);
+                        if (!str) {
+                                bad = end == SIZE_MAX ? 0 : end;
+                                if (end == SIZE_MAX)
+                                        *why = "out of memory";
+                                break;
+                        }
+                        if (expect_key && depth >= 0) {
+                                struct scan_obj *o = &stack[depth];
+                                char **k;
+                                for (size_t j = 0; j < o->n && bad == SIZE_MAX; j++)
+                                        if (strcmp(o->keys[j], str) == 0) {
+                                                *why = "a key given twice in one object";
+                                                bad = i;
+                                        }
+                                k = bad == SIZE_MAX ? realloc(o->keys, (o->n + 1) * sizeof(*k))
+                                                    : NULL;
+                                if (k) {
+                                        o->keys = k;
+                                        o->keys[o->n++] = str;
+                                        str = NULL;
+                                }
+                                expect_key = false;
+                        }
+                        free(str);
+                        i = end;
+                }
+        }
+        for (; depth >= 0; depth--) {
+                for (size_t k = 0; k < stack[depth].n; k++)
+                        free(stack[depth].keys[k]);
+                free(stack[depth].keys);
+        }
+        return bad;
+}
+
 static int parse_text(const char *text, size_t len, const char *name, struct sv_snapshot **ret,
                       struct sv_error *err)
 {
@@ -1157,6 +1347,14 @@ static int parse_text(const char *text, size_t len, const char *name, struct sv_
                 json_object_put(root);
                 return syntax_error(&d, text, end, "trailing characters after the snapshot");
         }
+        {
+                const char *why = NULL;
+                size_t at = scan_json(text, len, &why);
+                if (at != SIZE_MAX) {
+                        json_object_put(root);
+                        return syntax_error(&d, text, at, why);
+                }
+        }
         r = get_snapshot(&d, root, ret);
         json_object_put(root);
         return r;
@@ -1176,7 +1374,7 @@ int sv_snapshot_load_json(const char *path, struct sv_snapshot **ret, struct sv_
         size_t len;
         int r;
 
-        r = sv__read_alloc_at(AT_FDCWD, path, &text, &len);
+        r = sv__read_alloc_at(AT_FDCWD, path, SV_SNAPSHOT_FILE_MAX, &text, &len);
         if (r < 0)
                 return sv__error(err, -r, path, NULL, NULL);
         /* The parser stops at a NUL: do not let it hide the rest of the file. */

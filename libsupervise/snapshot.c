@@ -10,6 +10,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <stdio.h>
+
 #include "readers.h"
 #include "syscalls.h"
 #include "util.h"
@@ -17,8 +19,14 @@
 
 struct sv_snapshot *sv_snapshot_new(const char *domain, uint64_t page_size)
 {
-        struct sv_snapshot *s = calloc(1, sizeof(*s));
+        struct sv_snapshot *s;
 
+        /* kB counters are divided by page_size / 1024: it must not be 0. */
+        if (page_size && (page_size < 1024 || (page_size & (page_size - 1)))) {
+                errno = EINVAL;
+                return NULL;
+        }
+        s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
         s->domain = sv__path_normalize(domain ? domain : "/");
@@ -35,6 +43,9 @@ void sv_snapshot_free(struct sv_snapshot *s)
 {
         if (!s)
                 return;
+        for (size_t i = 0; i < s->n_skipped; i++)
+                free(s->skipped[i].path);
+        free(s->skipped);
         for (size_t i = 0; i < s->n_groups; i++)
                 free(s->groups[i].path);
         free(s->groups);
@@ -171,7 +182,41 @@ struct walk {
         struct sv_error *err;
 };
 
-static int walk_group(struct walk *w, int dfd, const char *path, int parent, uint64_t ino);
+/* One directory of the walk's current path: its fd stays open while its
+ * children are visited, so a walk holds (depth + 1) fds at most. */
+struct frame {
+        int dfd;
+        int self; /* group index */
+        char *path;
+        struct child *kids;
+        size_t n_kids, next;
+};
+
+static void free_kids(struct child *kids, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(kids[i].name);
+        free(kids);
+}
+
+/* Remember what could not be read, so that callers can say so; the walk
+ * goes on without it. */
+static int skip(struct sv_snapshot *s, const char *path, int e, const char *what)
+{
+        struct sv_skipped *k;
+        int r = reserve_one((void **)&s->skipped, s->n_skipped, sizeof(*s->skipped));
+
+        if (r < 0)
+                return r;
+        k = &s->skipped[s->n_skipped];
+        k->path = strdup(path);
+        if (!k->path)
+                return -ENOMEM;
+        k->err = e;
+        snprintf(k->what, sizeof(k->what), "%s", what ? what : strerror(e));
+        s->n_skipped++;
+        return 0;
+}
 
 /*
  * The kernel's memcg iterator (css_next_descendant_pre) visits children in
@@ -180,7 +225,7 @@ static int walk_group(struct walk *w, int dfd, const char *path, int parent, uin
  * order is a hash order and would not. Fixture trees on ordinary file systems
  * have meaningless inode numbers: they are ordered by name instead.
  */
-static int walk_children(struct walk *w, int dfd, const char *path, int self)
+static int list_children(struct walk *w, int dfd, struct child **ret, size_t *ret_n)
 {
         struct child *kids = NULL;
         size_t n = 0;
@@ -190,12 +235,12 @@ static int walk_children(struct walk *w, int dfd, const char *path, int self)
 
         dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
         if (dup < 0)
-                return sv__error(w->err, errno, path, NULL, NULL);
+                return -errno;
         d = fdopendir(dup);
         if (!d) {
                 r = -errno;
                 close(dup);
-                return sv__error(w->err, -r, path, NULL, NULL);
+                return r;
         }
         while ((errno = 0, de = readdir(d))) {
                 struct stat st;
@@ -206,7 +251,7 @@ static int walk_children(struct walk *w, int dfd, const char *path, int self)
                 if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
                                 continue; /* removed meanwhile */
-                        r = sv__error(w->err, errno, path, de->d_name, NULL);
+                        r = -errno;
                         goto out;
                 }
                 if (!S_ISDIR(st.st_mode))
@@ -220,48 +265,19 @@ static int walk_children(struct walk *w, int dfd, const char *path, int self)
                 }
                 kids[n++].ino = st.st_ino;
         }
-        if (errno && errno != ENOENT && errno != ENODEV) {
-                r = sv__error(w->err, errno, path, NULL, NULL);
-                goto out;
-        }
+        if (errno && errno != ENOENT && errno != ENODEV)
+                r = -errno;
         if (n)
                 qsort(kids, n, sizeof(*kids), w->kernel_order ? cmp_ino : cmp_name);
-
-        for (size_t i = 0; i < n; i++) {
-                char *child_path;
-                int cfd;
-
-                if (asprintf(&child_path, "%s/%s", strcmp(path, "/") ? path : "", kids[i].name) < 0) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                cfd = openat(dfd, kids[i].name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (cfd < 0) {
-                        r = -errno;
-                        if (sv__is_gone(r)) {
-                                r = 0;
-                        } else {
-                                r = sv__error(w->err, -r, w->cgroup_root, child_path + 1, NULL);
-                        }
-                        free(child_path);
-                        if (r < 0)
-                                goto out;
-                        continue;
-                }
-                r = walk_group(w, cfd, child_path, self, kids[i].ino);
-                close(cfd);
-                free(child_path);
-                if (sv__is_gone(r))
-                        r = 0;
-                if (r < 0)
-                        goto out;
-        }
 out:
-        for (size_t i = 0; i < n; i++)
-                free(kids[i].name);
-        free(kids);
         closedir(d);
-        return r;
+        if (r < 0) {
+                free_kids(kids, n);
+                return r;
+        }
+        *ret = kids;
+        *ret_n = n;
+        return 0;
 }
 
 /* Undo a group whose directory vanished half-way through being read. */
@@ -273,7 +289,12 @@ static void drop_last_group(struct sv_snapshot *s, size_t n_groups, size_t n_tas
         s->n_tasks = n_tasks;
 }
 
-static int walk_group(struct walk *w, int dfd, const char *path, int parent, uint64_t ino)
+/*
+ * Read one group (files, processes, their tasks) and add it. Returns its
+ * index, or -errno: gone (ENOENT, ENODEV, ESRCH: left out), or another error
+ * with @w->err naming the file.
+ */
+static int read_one(struct walk *w, int dfd, const char *path, int parent, uint64_t ino)
 {
         struct sv_snapshot *s = w->s;
         size_t n_groups = s->n_groups, n_tasks = s->n_tasks;
@@ -286,11 +307,16 @@ static int walk_group(struct walk *w, int dfd, const char *path, int parent, uin
         /* Errors name the real file: cgroup root + group path. */
         if (asprintf(&errpath, "%s%s", w->cgroup_root, strcmp(path, "/") ? path : "") < 0)
                 return -ENOMEM;
-
         r = sv__cgfs_read_group(dfd, errpath, w->minimal, &g, w->err);
         if (r < 0)
                 goto out;
         r = sv__cgfs_read_procs(dfd, errpath, &pids, &n_pids, w->err);
+        if (r == -EOPNOTSUPP) {
+                /* A threaded cgroup: its processes belong to (and are listed
+                 * by) the threaded domain above it; only threads live here. */
+                g.threaded = true;
+                r = 0;
+        }
         if (r < 0)
                 goto out;
         self = sv_snapshot_add_group(s, path, parent, &g);
@@ -300,21 +326,134 @@ static int walk_group(struct walk *w, int dfd, const char *path, int parent, uin
         }
         for (size_t i = 0; i < n_pids; i++) {
                 struct sv_task t = { .group = self };
-                r = sv__proc_read_task(w->proc_dfd, w->proc_root, pids[i], &t, w->err);
+                struct sv_error terr = {};
+                r = sv__proc_read_task(w->proc_dfd, w->proc_root, pids[i], &t, &terr);
                 if (sv__is_gone(r))
                         continue; /* exited since cgroup.procs was read */
-                if (r < 0)
-                        goto out;
+                if (r < 0) {
+                        /* One task that cannot be read is left out, not the group. */
+                        r = skip(s, terr.path[0] ? terr.path : errpath, -r,
+                                 terr.what[0] ? terr.what : NULL);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
                 r = sv_snapshot_add_task(s, &t);
                 if (r < 0)
                         goto out;
         }
-        r = walk_children(w, dfd, path, self);
+        r = self;
 out:
-        if (r < 0 && sv__is_gone(r))
+        if (r < 0)
                 drop_last_group(s, n_groups, n_tasks);
         free(pids);
         free(errpath);
+        return r;
+}
+
+static void frame_free(struct frame *f)
+{
+        if (f->dfd >= 0)
+                close(f->dfd);
+        free(f->path);
+        free_kids(f->kids, f->n_kids);
+}
+
+/*
+ * Pre-order over the domain's subtree, iteratively: a deep tree cannot run
+ * the stack out, and a delegated user's 10,000 levels cannot take the fds:
+ * below SV_SNAPSHOT_MAX_DEPTH the walk stops (cgroup.kill of an ancestor
+ * still reaches what is there). A descendant that cannot be read is left
+ * out and listed in s->skipped, not allowed to fail the whole snapshot:
+ * one unreadable group must not disarm the supervision of the others.
+ */
+static int walk(struct walk *w, int domain_dfd, uint64_t ino)
+{
+        struct sv_snapshot *s = w->s;
+        struct frame *stack = NULL;
+        size_t depth = 0;
+        int r;
+
+        stack = calloc(SV_SNAPSHOT_MAX_DEPTH + 1, sizeof(*stack));
+        if (!stack)
+                return -ENOMEM;
+        r = read_one(w, domain_dfd, s->domain, -1, ino);
+        if (r < 0)
+                goto out;
+        stack[0] = (struct frame){ .dfd = -1, .self = r };
+        stack[0].path = strdup(s->domain);
+        r = stack[0].path ? list_children(w, domain_dfd, &stack[0].kids, &stack[0].n_kids)
+                          : -ENOMEM;
+        if (r < 0) {
+                r = sv__error(w->err, -r, w->cgroup_root, s->domain + 1, NULL);
+                goto out;
+        }
+        while (r >= 0) {
+                struct frame *f = &stack[depth];
+                const struct child *c;
+                char *child_path;
+                int cfd, self;
+
+                if (f->next == f->n_kids) {
+                        frame_free(f);
+                        *f = (struct frame){ .dfd = -1 };
+                        if (depth == 0)
+                                break;
+                        depth--;
+                        continue;
+                }
+                c = &f->kids[f->next++];
+                if (asprintf(&child_path, "%s/%s", strcmp(f->path, "/") ? f->path : "",
+                             c->name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (depth + 1 > SV_SNAPSHOT_MAX_DEPTH) {
+                        r = skip(s, child_path, ELOOP, "deeper than the snapshot goes");
+                        free(child_path);
+                        continue;
+                }
+                cfd = openat(f->dfd >= 0 ? f->dfd : domain_dfd, c->name,
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (cfd < 0) {
+                        r = sv__is_gone(-errno) ? 0 : skip(s, child_path, errno, NULL);
+                        free(child_path);
+                        continue;
+                }
+                {
+                        struct sv_error cerr = {};
+                        struct sv_error *saved = w->err;
+
+                        w->err = &cerr;
+                        self = read_one(w, cfd, child_path, f->self, c->ino);
+                        w->err = saved;
+                        if (self < 0) {
+                                r = sv__is_gone(self) || self == -ENOMEM
+                                            ? (self == -ENOMEM ? self : 0)
+                                            : skip(s, cerr.path[0] ? cerr.path : child_path,
+                                                   -self, cerr.what[0] ? cerr.what : NULL);
+                                close(cfd);
+                                free(child_path);
+                                continue;
+                        }
+                }
+                stack[depth + 1] = (struct frame){ .dfd = cfd, .self = self,
+                                                   .path = child_path };
+                r = list_children(w, cfd, &stack[depth + 1].kids, &stack[depth + 1].n_kids);
+                if (r < 0) {
+                        /* Its own files were read; what is below it is not. */
+                        r = sv__is_gone(r) ? 0 : skip(s, child_path, -r, NULL);
+                        frame_free(&stack[depth + 1]);
+                        stack[depth + 1] = (struct frame){ .dfd = -1 };
+                        continue;
+                }
+                depth++;
+        }
+out:
+        for (size_t i = 0; i <= SV_SNAPSHOT_MAX_DEPTH; i++)
+                if (stack[i].path || stack[i].kids)
+                        frame_free(&stack[i]);
+        free(stack);
         return r < 0 ? r : 0;
 }
 
@@ -335,6 +474,10 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
         struct statfs sfs;
         int rootfd = -1, dfd = -1, r;
 
+        /* The domain is a path below the cgroup root, never above it. */
+        if (!sv__path_is_plain(domain ? domain : ""))
+                return sv__error(err, EINVAL, cg_root, domain,
+                                 "not a cgroup path: '.' and '..' components are not allowed");
         s = sv_snapshot_new(domain, page_size);
         if (!s)
                 return -ENOMEM;
@@ -368,7 +511,7 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
         {
                 struct stat st;
                 uint64_t ino = fstat(dfd, &st) == 0 ? st.st_ino : 0;
-                r = walk_group(&w, dfd, s->domain, -1, ino);
+                r = walk(&w, dfd, ino);
         }
         if (sv__is_gone(r) || (r == 0 && s->n_groups == 0))
                 r = sv__error(err, ENOENT, cg_root, s->domain + 1, "cgroup vanished");

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,31 +40,60 @@ ssize_t sv__read_fd(int fd, char *buf, size_t size)
         return (ssize_t)off;
 }
 
+/*
+ * Open a file cgsentry only reads: never a FIFO or a device (a FIFO planted
+ * in a fixture tree or a ProcRoot= would block the daemon forever, so the
+ * open does not block and anything but a regular file is -EINVAL), and no
+ * symbolic link at the last component.
+ */
+int sv__open_regular(int dirfd, const char *name)
+{
+        struct stat st;
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+
+        if (fd < 0)
+                return errno == ELOOP ? -EINVAL : -errno;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        return fd;
+}
+
 ssize_t sv__read_at(int dirfd, const char *name, char *buf, size_t size)
 {
-        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int fd = sv__open_regular(dirfd, name);
         ssize_t r;
 
         if (fd < 0)
-                return -errno;
+                return fd;
         r = sv__read_fd(fd, buf, size);
         close(fd);
         return r;
 }
 
-int sv__read_alloc_at(int dirfd, const char *name, char **ret, size_t *ret_len)
+int sv__read_alloc_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
         size_t size = 4096, len = 0;
         char *buf = NULL;
         int fd, r = 0;
 
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = sv__open_regular(dirfd, name);
         if (fd < 0)
-                return -errno;
+                return fd;
         for (;;) {
                 ssize_t n;
                 if (!buf || len + 1 >= size) {
                         char *nb;
+                        if (buf && size >= max) {
+                                r = -EFBIG;
+                                break;
+                        }
                         if (buf)
                                 size *= 2;
                         nb = realloc(buf, size);
@@ -194,7 +224,7 @@ void sv__utf8_sanitize(const char *s, char *out, size_t size)
  * printable ASCII but '\' stays, valid UTF-8 outside the C1 range stays,
  * '\' becomes "\\" and every other byte "\xNN".
  */
-const char *sv_escape(const char *s, char *out, size_t size)
+static const char *escape(const char *s, char *out, size_t size, bool backslash)
 {
         static const char hex[] = "0123456789abcdef";
         size_t n = strlen(s), o = 0;
@@ -206,7 +236,8 @@ const char *sv_escape(const char *s, char *out, size_t size)
                 size_t l = utf8_seq(u, n - i);
                 /* U+0080..U+009F (C1 controls) are "\xc2\x80".."\xc2\x9f". */
                 bool keep = l > 1 ? !(l == 2 && u[0] == 0xc2 && u[1] < 0xa0)
-                                  : l == 1 && u[0] >= 0x20 && u[0] < 0x7f && u[0] != '\\';
+                                  : l == 1 && u[0] >= 0x20 && u[0] < 0x7f &&
+                                            (u[0] != '\\' || !backslash);
 
                 if (keep) {
                         if (o + l >= size)
@@ -214,7 +245,7 @@ const char *sv_escape(const char *s, char *out, size_t size)
                         memcpy(out + o, u, l);
                         o += l;
                         i += l;
-                } else if (u[0] == '\\') {
+                } else if (u[0] == '\\' && backslash) {
                         if (o + 2 >= size)
                                 break;
                         out[o++] = '\\';
@@ -232,6 +263,16 @@ const char *sv_escape(const char *s, char *out, size_t size)
         }
         out[o] = '\0';
         return out;
+}
+
+const char *sv_escape(const char *s, char *out, size_t size)
+{
+        return escape(s, out, size, true);
+}
+
+const char *sv__escape_text(const char *s, char *out, size_t size)
+{
+        return escape(s, out, size, false);
 }
 
 char *sv_escape_dup(const char *s)
@@ -259,4 +300,16 @@ int sv_cgroup_write(int dirfd, const char *name, const char *value)
                 r = -EIO;
         close(fd);
         return r;
+}
+
+bool sv__path_is_plain(const char *path)
+{
+        for (const char *p = path; *p;) {
+                const char *e = strchrnul(p, '/');
+                size_t n = (size_t)(e - p);
+                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                p = *e ? e + 1 : e;
+        }
+        return true;
 }

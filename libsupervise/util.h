@@ -18,8 +18,12 @@
 ssize_t sv__read_at(int dirfd, const char *name, char *buf, size_t size);
 /* Same, reading from an already open fd. */
 ssize_t sv__read_fd(int fd, char *buf, size_t size);
-/* Like sv__read_at, but allocates: for files without a fixed bound (cgroup.procs). */
-int sv__read_alloc_at(int dirfd, const char *name, char **ret, size_t *ret_len);
+/* Like sv__read_at, but allocates, up to @max bytes (then -EFBIG): for
+ * files without a fixed bound (cgroup.procs). */
+int sv__read_alloc_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+/* Open @name for reading: a regular file (else -EINVAL), no symlink, never
+ * blocking on open. Returns the fd or -errno. */
+int sv__open_regular(int dirfd, const char *name);
 
 /* Record an error (when @err is non-NULL) and return -@e. @e is positive. */
 int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what);
@@ -38,6 +42,12 @@ void sv__utf8_sanitize(const char *s, char *out, size_t size);
 /* Room for a sanitized comm: every byte may become three. */
 #define SV_COMM_UTF8_SIZE (3 * SV_COMM_LEN + 1)
 
+/* A whole message made safe for one log line: sv_escape() but for the
+ * backslash, which stays (names in it were escaped with sv_escape()). */
+const char *sv__escape_text(const char *s, char *out, size_t size);
+
+/* No "." or ".." component: a path that stays below where it starts. */
+bool sv__path_is_plain(const char *path);
 /* strdup of "/" + path with duplicate and trailing slashes removed. */
 char *sv__path_normalize(const char *path);
 

@@ -190,7 +190,9 @@ static int growth_choose(const struct cgsentry_view *v, void *state, struct cgse
                 if (!s)
                         return -ENOMEM;
                 series_add(s, v->now_usec, bytes);
-                if (s->n < 2 || bytes <= s->s[0].bytes)
+                /* No rate without time passing (two calls in the same
+                 * microsecond, or a clock that went back). */
+                if (s->n < 2 || bytes <= s->s[0].bytes || v->now_usec <= s->s[0].t_usec)
                         continue;
                 dt = (double)(v->now_usec - s->s[0].t_usec) / 1e6;
                 rate = (double)(bytes - s->s[0].bytes) / dt;
@@ -207,7 +209,11 @@ static int growth_choose(const struct cgsentry_view *v, void *state, struct cgse
         snprintf(win_s, sizeof(win_s), "%.1f s", (double)g->window_usec / 1e6);
         if (best >= 0) {
                 d->group = best;
-                policy_format_bytes((uint64_t)best_rate, rate_s, sizeof(rate_s));
+                /* A double at or past 2^64 has no uint64_t: the cast would be
+                 * undefined behaviour. */
+                policy_format_bytes(best_rate >= 18446744073709551615.0 ? UINT64_MAX
+                                                                         : (uint64_t)best_rate,
+                                    rate_s, sizeof(rate_s));
                 policy_format_bytes(best_delta, delta_s, sizeof(delta_s));
                 snprintf(d->explanation, d->explanation_size,
                          "%s grew by %s in %.1f s (%s/s), the fastest of %" PRIu32

@@ -169,6 +169,7 @@ struct sv_group {
         uint64_t memory_current, memory_max, memory_high, memory_low, memory_min, memory_peak;
         uint64_t swap_current, swap_max;
         bool oom_group; /* memory.oom.group */
+        bool threaded;  /* a threaded cgroup: its processes are listed by its threaded domain */
         /* xattrs user.cgsentry.prefer / user.cgsentry.avoid: set unless absent
          * or "0" (read with everything else; policies may rank by them). */
         bool prefer, avoid;
@@ -193,6 +194,17 @@ struct sv_task {
         int group; /* index in sv_snapshot.groups */
 };
 
+/* A part of the domain the reader could not read (and left out). */
+struct sv_skipped {
+        char *path; /* the file or group */
+        int err;    /* positive errno */
+        char what[128];
+};
+
+/* How deep below the domain a snapshot reads (cgroup.max.depth is
+ * unlimited by default; a walk must not be). */
+#define SV_SNAPSHOT_MAX_DEPTH 64
+
 struct sv_snapshot {
         char *domain;          /* path of groups[0], "/a/b" */
         uint64_t page_size;    /* bytes */
@@ -207,6 +219,10 @@ struct sv_snapshot {
         size_t n_groups;
         struct sv_task *tasks;   /* grouped by group, in cgroup.procs order */
         size_t n_tasks;
+        /* What sv_snapshot_take() could not read below the domain, left
+         * out rather than failing the whole snapshot (not saved in JSON). */
+        struct sv_skipped *skipped;
+        size_t n_skipped;
 };
 
 struct sv_snapshot_opts {
@@ -227,14 +243,19 @@ struct sv_snapshot_opts {
  *          leading/trailing slashes ignored, "" or "/" for the root)
  *
  * Groups and tasks that vanish while being read (ENOENT, ENODEV, ESRCH) are
- * left out: that is normal. Malformed content fails with -EINVAL and @err
- * names the file. A missing domain is -ENOENT.
+ * left out: that is normal. A descendant group or task that cannot be read
+ * otherwise (malformed, unreadable, deeper than SV_SNAPSHOT_MAX_DEPTH) is
+ * left out too and listed in s->skipped: one bad group must not blind the
+ * caller to the rest. A threaded cgroup (cgroup.procs: EOPNOTSUPP) is read
+ * without processes. The domain itself must be readable: otherwise -errno
+ * and @err names the file; a missing domain is -ENOENT.
  */
 SV_EXPORT int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
                                struct sv_snapshot **ret, struct sv_error *err);
 SV_EXPORT void sv_snapshot_free(struct sv_snapshot *s);
 
-/* Builders, used by the readers, the JSON loader and tests. */
+/* Builders, used by the readers, the JSON loader and tests. @page_size: 0
+ * for 4096, else a power of two of at least 1024 (else NULL, errno EINVAL). */
 SV_EXPORT struct sv_snapshot *sv_snapshot_new(const char *domain, uint64_t page_size);
 /* Appends a group; returns its index or -ENOMEM. Copies @path. */
 SV_EXPORT int sv_snapshot_add_group(struct sv_snapshot *s, const char *path, int parent,

@@ -267,6 +267,58 @@ static void test_values_out_of_range_are_refused(void **state)
         }
 }
 
+/* What inih would have silently changed is an error with file:line. */
+static void test_ini_limits_are_errors(void **state)
+{
+        char text[1024], name[64];
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+
+        /* A 228-byte comment ending in DryRun=yes: its tail used to become a key. */
+        snprintf(text, sizeof(text), "[Rule r]\nMatch=a/*\n# %0*d DryRun=yes\n", 215, 0);
+        assert_int_equal(load(text, &errors, &c), -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: line too long (228 bytes, at most 198)"));
+        free(errors);
+
+        /* Two rule names that agree in their first 50 bytes used to merge. */
+        memset(name, 'x', 55);
+        name[55] = '\0';
+        snprintf(text, sizeof(text), "[Rule %s1]\nMatch=a/*\n[Rule %s2]\nMatch=b/*\n", name,
+                 name);
+        assert_int_equal(load(text, &errors, &c), -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:1: section name too long (at most 49 bytes)"));
+        assert_non_null(strstr(errors, "test.conf:3: section name too long"));
+        free(errors);
+
+        /* An indented line used to continue the value above it. */
+        assert_int_equal(load("[Rule r]\nMatch=a/*\n  DryRun=yes\n", &errors, &c), -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: indented line: continuation lines are not "
+                                       "supported"));
+        free(errors);
+        /* Blank and indented comment lines are fine. */
+        assert_int_equal(load("[Rule r]\n   \n  # indented comment\nMatch=a/*\n", &errors, &c),
+                         0);
+        cgsentry_config_free(c);
+        free(errors);
+}
+
+/* -c DIRECTORY used to load as an empty configuration: "0 rules, OK". */
+static void test_directory_is_not_a_configuration(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL, dir[] = "/tmp/cgsentry-confdirXXXXXX";
+        size_t len;
+        FILE *f = open_memstream(&errors, &len);
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(cgsentry_config_load(dir, f, &c), -EISDIR);
+        fclose(f);
+        assert_null(c);
+        assert_non_null(strstr(errors, "is a directory, not a configuration file"));
+        free(errors);
+        rmdir(dir);
+}
+
 static void test_values_in_range(void **state)
 {
         struct cgsentry_config *c = NULL;
@@ -301,6 +353,8 @@ int main(void)
                 cmocka_unit_test(test_glob),
                 cmocka_unit_test(test_values_out_of_range_are_refused),
                 cmocka_unit_test(test_values_in_range),
+                cmocka_unit_test(test_ini_limits_are_errors),
+                cmocka_unit_test(test_directory_is_not_a_configuration),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2360,6 +2360,20 @@ static void test_meminfo_cut_inside_a_line_is_einval(void **state)
                          -EINVAL);
 }
 
+/* kB counts are turned into bytes and summed (oom_badness()): one whose
+ * byte value does not fit in 64 bits is refused, not wrapped. */
+static void test_kb_values_bounded(void **state)
+{
+        uint64_t mem = 0, swap = 0;
+
+        assert_int_equal(PARSE(sv_parse_meminfo,
+                               "MemTotal: 18014398509481983 kB\nSwapTotal: 0 kB\n", &mem, &swap),
+                         0);
+        assert_int_equal(PARSE(sv_parse_meminfo,
+                               "MemTotal: 18014398509481984 kB\nSwapTotal: 0 kB\n", &mem, &swap),
+                         -ERANGE);
+}
+
 static void test_meminfo_garbage_is_einval(void **state)
 {
         uint64_t mem = 0, swap = 0;
@@ -2800,6 +2814,7 @@ int main(void)
                 cmocka_unit_test(test_meminfo_missing_mem_total_is_einval),
                 cmocka_unit_test(test_meminfo_cut_inside_a_line_is_einval),
                 cmocka_unit_test(test_meminfo_garbage_is_einval),
+                cmocka_unit_test(test_kb_values_bounded),
                 cmocka_unit_test(test_meminfo_all_6x),
                 cmocka_unit_test(test_meminfo_all_optional_and_duplicate),
                 cmocka_unit_test(test_meminfo_overflow_is_erange),

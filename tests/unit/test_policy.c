@@ -529,6 +529,31 @@ static void test_growth_picks_fastest_over_window(void **state)
         sv_snapshot_free(s);
 }
 
+/* Two calls in the same microsecond, or a clock that went back, give no
+ * rate (no division by zero, no infinite rate cast to an integer); a huge
+ * jump in a tiny time gives a finite figure. */
+static void test_growth_without_time_passing(void **state)
+{
+        struct sv_snapshot *s = load(FIX("policy-pool.json"));
+        struct sv_policy_registry *reg = registry();
+        struct sv_policy_instance *inst = instance(reg, "growth", "fallback=none");
+        struct choice c;
+
+        c = choose_at(inst, s, 10 * SEC, NULL);
+        s->groups[2].memory_current += 40 * MIB;
+        c = choose_at(inst, s, 10 * SEC, NULL);
+        assert_string_equal(c.group, "");
+        c = choose_at(inst, s, 9 * SEC, NULL);
+        assert_string_equal(c.group, "");
+        s->groups[2].memory_current = UINT64_MAX / 2;
+        c = choose_at(inst, s, 10 * SEC + 1, NULL);
+        assert_string_equal(c.group, "/pool/b");
+        assert_contains(c.text, "/s)");
+        sv_policy_instance_free(inst);
+        sv_policy_registry_free(reg);
+        sv_snapshot_free(s);
+}
+
 static void test_growth_tie_and_recreated_group(void **state)
 {
         struct sv_snapshot *s = load(FIX("policy-ties.json"));
@@ -783,10 +808,80 @@ static void test_loader_refuses_world_writable(void **state)
         assert_int_equal(chmod(path, 0644), 0);
         assert_int_equal(chmod(dir, 0777), 0);
         assert_int_equal(load_test_plugin(path, &err), -EPERM);
-        assert_string_equal(err.what,
-                            "refusing to load a policy plugin from a world-writable directory");
+        assert_true(strncmp(err.what, "refusing to load a policy plugin from /tmp/cgsentry-policy-ww",
+                            61) == 0);
+        assert_non_null(strstr(err.what, ": a world-writable directory (owner uid 0, mode 0777)"));
         unlink(path);
         rmdir(dir);
+}
+
+/* Group write access is as good as ownership to whoever is in the group:
+ * the plugin, its directory and every directory above it must not have it
+ * (sshd's rule for its keys). */
+static void test_loader_refuses_group_writable_chain(void **state)
+{
+        char top[] = "/tmp/cgsentry-policy-gwXXXXXX", dir[300], path[400], link[400];
+        struct sv_error err = {};
+
+        assert_non_null(mkdtemp(top));
+        snprintf(dir, sizeof(dir), "%s/lib", top);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        {
+                char d2[] = "/tmp/cgsentry-policy-tmpXXXXXX", tmp[256];
+                copy_plugin(CGSENTRY_POLICY_BUILD_DIR "/cgsentry-policy-largest.so", d2, tmp,
+                            sizeof(tmp));
+                snprintf(path, sizeof(path), "%s/cgsentry-policy-largest.so", dir);
+                assert_int_equal(rename(tmp, path), 0);
+                rmdir(d2);
+        }
+        assert_int_equal(load_test_plugin(path, &err), 0);
+
+        assert_int_equal(chmod(path, 0664), 0);
+        assert_int_equal(load_test_plugin(path, &err), -EPERM);
+        assert_string_equal(err.what, "refusing to load a group-writable policy plugin");
+        assert_int_equal(chmod(path, 0644), 0);
+
+        assert_int_equal(chmod(dir, 0775), 0);
+        assert_int_equal(load_test_plugin(path, &err), -EPERM);
+        assert_non_null(strstr(err.what, "/lib: a group-writable directory (owner uid 0, mode "
+                                         "0775)"));
+        assert_int_equal(chmod(dir, 0755), 0);
+
+        /* A directory higher up, not only the plugin's own. */
+        assert_int_equal(chmod(top, 0775), 0);
+        assert_int_equal(load_test_plugin(path, &err), -EPERM);
+        assert_non_null(strstr(err.what, ": a group-writable directory"));
+        assert_null(strstr(err.what, "/lib:"));
+        assert_int_equal(chmod(top, 0700), 0);
+
+        if (geteuid() == 0) {
+                /* An ancestor owned by someone else can be re-linked by them. */
+                assert_int_equal(chown(top, 4321, 4321), 0);
+                assert_int_equal(load_test_plugin(path, &err), -EPERM);
+                assert_non_null(strstr(err.what, ": owned by another user (owner uid 4321"));
+                assert_int_equal(chown(top, 0, 0), 0);
+        }
+
+        /* The plugin itself may not be a symbolic link (what it points to
+         * could be swapped after the check)... */
+        snprintf(link, sizeof(link), "%s/cgsentry-policy-linked.so", dir);
+        assert_int_equal(symlink(path, link), 0);
+        assert_int_equal(load_test_plugin(link, &err), -ELOOP);
+        assert_string_equal(err.what,
+                            "refusing to load a policy plugin that is a symbolic link");
+        unlink(link);
+        /* ...but a directory reached through a link is checked where it
+         * really is, and loads when that is safe. */
+        snprintf(link, sizeof(link), "%s/via", top);
+        assert_int_equal(symlink("lib", link), 0);
+        snprintf(link, sizeof(link), "%s/via/cgsentry-policy-largest.so", top);
+        assert_int_equal(load_test_plugin(link, &err), 0);
+        snprintf(link, sizeof(link), "%s/via", top);
+        unlink(link);
+
+        unlink(path);
+        rmdir(dir);
+        rmdir(top);
 }
 
 static void test_loader_refuses_non_root_owner_when_root(void **state)
@@ -1123,6 +1218,7 @@ int main(void)
                 cmocka_unit_test(test_every_policy_on_an_empty_domain),
                 cmocka_unit_test(test_growth_picks_fastest_over_window),
                 cmocka_unit_test(test_growth_tie_and_recreated_group),
+                cmocka_unit_test(test_growth_without_time_passing),
                 cmocka_unit_test(test_growth_rejects_bad_options),
                 cmocka_unit_test(test_priority),
                 cmocka_unit_test(test_priority_tie_and_bad_options),
@@ -1131,6 +1227,7 @@ int main(void)
                 cmocka_unit_test(test_loader_refuses_small_descriptor),
                 cmocka_unit_test(test_loader_accepts_newer_minor),
                 cmocka_unit_test(test_loader_refuses_world_writable),
+                cmocka_unit_test(test_loader_refuses_group_writable_chain),
                 cmocka_unit_test(test_loader_refuses_non_root_owner_when_root),
                 cmocka_unit_test(test_loader_missing_file_and_bad_names),
                 cmocka_unit_test(test_loader_name_must_match_file),

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "cgsentry/supervise.h"
@@ -568,30 +569,50 @@ static void test_take_missing_roots(void **state)
 }
 
 /* Overwrite one file of the copy at @root; taking work.slice/app must then
- * fail with -EINVAL naming a path that ends in @suffix. */
-static void assert_corrupt_fails(const char *root, const char *rel, const char *text, size_t len,
-                                 const char *suffix)
+ * leave out what it belongs to and list it as skipped, naming a path that
+ * ends in @suffix: one bad descendant does not blind the reader to the rest. */
+static void assert_corrupt_skipped(const char *root, const char *rel, const char *text,
+                                   size_t len, const char *suffix, int missing_pid)
 {
         struct sv_snapshot *s = NULL;
         struct sv_error err = { 0 };
-        int r;
+        bool found = false;
 
         write_text(root, rel, text, len);
-        r = take(root, "work.slice/app", &s, &err);
-        assert_int_equal(r, -EINVAL);
-        assert_null(s);
-        assert_int_equal(err.err, EINVAL);
-        if (!ends_with(err.path, suffix))
-                print_message("error path %s does not end with %s\n", err.path, suffix);
-        assert_true(ends_with(err.path, suffix));
-        /* The path names the copy, not the pristine fixture. */
-        assert_true(strncmp(err.path, root, strlen(root)) == 0);
+        assert_int_equal(take(root, "work.slice/app", &s, &err), 0);
+        for (size_t i = 0; i < s->n_skipped; i++) {
+                if (s->skipped[i].err == EINVAL && ends_with(s->skipped[i].path, suffix) &&
+                    strncmp(s->skipped[i].path, root, strlen(root)) == 0 &&
+                    strcmp(s->skipped[i].what, "malformed content") == 0)
+                        found = true;
+                else
+                        print_message("skipped %s: %s\n", s->skipped[i].path, s->skipped[i].what);
+        }
+        assert_true(found);
+        assert_null(find_task(s, missing_pid));
+        /* The rest is there: the bash of the domain at least. */
+        assert_non_null(find_task(s, 100));
+        sv_snapshot_free(s);
 }
 
 static void test_take_malformed_memory_max(void **state)
 {
-        assert_corrupt_fails(*state, "cgroup/work.slice/app/web/memory.max", "lots\n", 5,
-                             "/work.slice/app/web/memory.max");
+        assert_corrupt_skipped(*state, "cgroup/work.slice/app/web/memory.max", "lots\n", 5,
+                               "/work.slice/app/web/memory.max", 301);
+}
+
+/* The domain itself must be readable: nothing to act on otherwise. */
+static void test_take_malformed_domain_fails(void **state)
+{
+        const char *root = *state;
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = { 0 };
+
+        write_text(root, "cgroup/work.slice/app/memory.max", "lots\n", 5);
+        assert_int_equal(take(root, "work.slice/app", &s, &err), -EINVAL);
+        assert_null(s);
+        assert_int_equal(err.err, EINVAL);
+        assert_true(ends_with(err.path, "/work.slice/app/memory.max"));
 }
 
 static void test_take_truncated_status(void **state)
@@ -601,16 +622,78 @@ static void test_take_truncated_status(void **state)
 
         /* A short read that stops inside the Vm/Rss block, mid-key. */
         assert_non_null(cut);
-        assert_corrupt_fails(*state, "proc/301/status", status, (size_t)(cut - status) + 3,
-                             "/301/status");
+        assert_corrupt_skipped(*state, "proc/301/status", status, (size_t)(cut - status) + 3,
+                               "/301/status", 301);
         free(status);
 }
 
 static void test_take_bad_oom_score_adj(void **state)
 {
-        assert_corrupt_fails(*state, "proc/303/oom_score_adj", "5000\n", 5, "/303/oom_score_adj");
-        assert_corrupt_fails(*state, "proc/303/oom_score_adj", "-1001\n", 6, "/303/oom_score_adj");
-        assert_corrupt_fails(*state, "proc/303/oom_score_adj", "zero\n", 5, "/303/oom_score_adj");
+        assert_corrupt_skipped(*state, "proc/303/oom_score_adj", "5000\n", 5,
+                               "/303/oom_score_adj", 303);
+        assert_corrupt_skipped(*state, "proc/303/oom_score_adj", "-1001\n", 6,
+                               "/303/oom_score_adj", 303);
+        assert_corrupt_skipped(*state, "proc/303/oom_score_adj", "zero\n", 5,
+                               "/303/oom_score_adj", 303);
+}
+
+/* A FIFO where a file should be does not block the reader, and is not read. */
+static void test_take_fifo_is_refused(void **state)
+{
+        const char *root = *state;
+        char path[1024];
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = { 0 };
+
+        snprintf(path, sizeof(path), "%s/cgroup/work.slice/app/web/memory.events", root);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkfifo(path, 0644), 0);
+        assert_int_equal(take(root, "work.slice/app", &s, &err), 0);
+        assert_int_equal(s->n_skipped, 1);
+        assert_int_equal(s->skipped[0].err, EINVAL);
+        assert_true(ends_with(s->skipped[0].path, "/work.slice/app/web/memory.events"));
+        sv_snapshot_free(s);
+}
+
+/* Paths that climb out of the cgroup root are not cgroups. */
+static void test_take_refuses_dot_dot(void **state)
+{
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = { 0 };
+
+        assert_int_equal(take(BASIC, "work.slice/../../../proc", &s, &err), -EINVAL);
+        assert_null(s);
+        assert_int_equal(take(BASIC, "./work.slice", &s, &err), -EINVAL);
+        assert_int_equal(take(BASIC, "..", &s, &err), -EINVAL);
+}
+
+/* A delegated user's deep nesting neither fails the snapshot nor takes an
+ * fd per level beyond the limit: what is deeper is skipped, once. */
+static void test_take_deep_nesting_is_bounded(void **state)
+{
+        const char *root = *state;
+        char path[8192];
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = { 0 };
+        size_t n;
+
+        n = (size_t)snprintf(path, sizeof(path), "%s/cgroup/work.slice/app/zombie", root);
+        for (int i = 0; i < SV_SNAPSHOT_MAX_DEPTH + 5; i++) {
+                char file[8300];
+                n += (size_t)snprintf(path + n, sizeof(path) - n, "/d");
+                assert_int_equal(mkdir(path, 0755), 0);
+                /* the two files every cgroup has */
+                snprintf(file, sizeof(file), "%s/cgroup.subtree_control", path);
+                close(open(file, O_WRONLY | O_CREAT, 0644));
+                snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+                close(open(file, O_WRONLY | O_CREAT, 0644));
+        }
+        assert_int_equal(take(root, "work.slice/app", &s, &err), 0);
+        assert_int_equal(s->n_skipped, 1);
+        assert_int_equal(s->skipped[0].err, ELOOP);
+        for (size_t i = 0; i < s->n_groups; i++)
+                assert_true(s->groups[i].depth <= SV_SNAPSHOT_MAX_DEPTH);
+        sv_snapshot_free(s);
 }
 
 static void test_take_skips_vanished_pid(void **state)
@@ -764,6 +847,61 @@ static void test_json_write_error(void **state)
         assert_int_equal(sv_snapshot_to_json(s, f), -EIO);
         fclose(f);
         sv_snapshot_free(s);
+}
+
+/* What json-c lets through and the reader must not: a key given twice
+ * (spelled the same or escaped), a raw control character in a string. */
+static void test_json_duplicate_keys_and_control_characters(void **state)
+{
+        static const struct {
+                const char *text, *says;
+        } bad[] = {
+                { "{\"schema\":\"cgsentry-snapshot/1\",\"groups\":[{\"path\":\"/d\","
+                  "\"parent\":null,\"memcg\":true,\"memory_max\":1,\"oom_group\":false,"
+                  "\"oom_group\":true,\"tasks\":[]}]}",
+                  "line 1, column 116: a key given twice in one object" },
+                { "{\"schema\":\"cgsentry-snapshot/1\",\"sch\\u0065ma\":\"x\",\"groups\":[]}",
+                  "a key given twice in one object" },
+                { "{\"schema\":\"cgsentry-snapshot/1\",\"groups\":[{\"path\":\"/d\nx\"}]}",
+                  "a raw control character inside a string" },
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct sv_snapshot *s = NULL;
+                struct sv_error err = {};
+
+                assert_int_equal(sv_snapshot_from_json(bad[i].text, &s, &err), -EINVAL);
+                assert_null(s);
+                if (!strstr(err.what, bad[i].says))
+                        fail_msg("%zu: \"%s\" does not say \"%s\"", i, err.what, bad[i].says);
+        }
+}
+
+/* Cgroup names may hold any byte but '/' and NUL: the JSON stays valid
+ * UTF-8 without a raw control character, and the path comes back exactly. */
+static void test_json_hostile_group_names_round_trip(void **state)
+{
+        static const char *const name = "/d/x\xff\ncgsentryd[1]: \x1b[31m";
+        struct sv_snapshot *s = sv_snapshot_new("/d", 4096), *back = NULL;
+        struct sv_group g = { .memcg = true, .memory_max = SV_LIMIT_MAX };
+        struct sv_error err = {};
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        assert_int_equal(sv_snapshot_add_group(s, "/d", -1, &g), 0);
+        assert_int_equal(sv_snapshot_add_group(s, name, 0, &g), 1);
+        assert_int_equal(sv_snapshot_to_json(s, f), 0);
+        fclose(f);
+        for (size_t i = 0; i < len; i++)
+                assert_true((unsigned char)text[i] >= 0x20 || text[i] == '\n' || text[i] == ' ');
+        assert_null(strstr(text, "\xff"));
+        assert_non_null(strstr(text, "\"path_hex\""));
+        assert_int_equal(sv_snapshot_from_json(text, &back, &err), 0);
+        assert_string_equal(back->groups[1].path, name);
+        sv_snapshot_free(back);
+        sv_snapshot_free(s);
+        free(text);
 }
 
 /* Snapshots saved before free_swap_pages and swap_headroom existed: the
@@ -1228,6 +1366,13 @@ int main(void)
                 cmocka_unit_test(test_take_root_domain),
                 cmocka_unit_test(test_take_missing_domain),
                 cmocka_unit_test(test_take_missing_roots),
+                cmocka_unit_test_setup_teardown(test_take_malformed_domain_fails, setup_basic_copy,
+                                                teardown_basic_copy),
+                cmocka_unit_test_setup_teardown(test_take_fifo_is_refused, setup_basic_copy,
+                                                teardown_basic_copy),
+                cmocka_unit_test_setup_teardown(test_take_deep_nesting_is_bounded, setup_basic_copy,
+                                                teardown_basic_copy),
+                cmocka_unit_test(test_take_refuses_dot_dot),
                 cmocka_unit_test_setup_teardown(test_take_malformed_memory_max, setup_basic_copy,
                                                 teardown_basic_copy),
                 cmocka_unit_test_setup_teardown(test_take_truncated_status, setup_basic_copy,
@@ -1247,6 +1392,8 @@ int main(void)
                 cmocka_unit_test(test_json_write_error),
                 cmocka_unit_test(test_json_minimal),
                 cmocka_unit_test(test_json_swap_headroom_default),
+                cmocka_unit_test(test_json_hostile_group_names_round_trip),
+                cmocka_unit_test(test_json_duplicate_keys_and_control_characters),
                 cmocka_unit_test(test_json_optional_keys_set_have),
                 cmocka_unit_test(test_json_validation_errors),
                 cmocka_unit_test(test_json_error_message),
