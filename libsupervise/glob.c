@@ -20,45 +20,67 @@ static bool component_match(const char *pat, size_t plen, const char *s, size_t 
         return fnmatch(p, c, FNM_PERIOD) == 0;
 }
 
-static bool glob_rec(const char *pat, const char *path)
+static bool is_globstar(const char *p)
 {
-        const char *pe, *se;
-        size_t plen;
-
-        if (!*pat)
-                return !*path;
-        pe = strchrnul(pat, '/');
-        plen = (size_t)(pe - pat);
-        if (plen == 2 && pat[0] == '*' && pat[1] == '*') {
-                const char *rest = *pe ? pe + 1 : pe;
-                /* '**' eats zero or more whole components. */
-                for (const char *p = path;; ) {
-                        if (glob_rec(rest, p))
-                                return true;
-                        if (!*p)
-                                return false;
-                        p = strchrnul(p, '/');
-                        if (*p)
-                                p++;
-                }
-        }
-        if (!*path)
-                return false;
-        se = strchrnul(path, '/');
-        if (!component_match(pat, plen, path, (size_t)(se - path)))
-                return false;
-        if (!*pe)
-                return !*se;
-        if (!*se)
-                return glob_rec(pe + 1, se);
-        return glob_rec(pe + 1, se + 1);
+        return p[0] == '*' && p[1] == '*' && (p[2] == '/' || p[2] == '\0');
 }
 
+/* Nothing but "**" components left: they match no component at all. */
+static bool only_globstars(const char *p)
+{
+        for (; *p; p += p[2] ? 3 : 2)
+                if (!is_globstar(p))
+                        return false;
+        return true;
+}
+
+/*
+ * '**' matches any run of whole components (none included), so matching is
+ * that of '*' over a string of components: greedy, going back only to the
+ * last '**' seen. (The recursive matcher this replaces took exponential time
+ * on a pattern of many '**': found by fuzzing; a configuration could have
+ * hung the daemon on every directory event with it.)
+ */
 bool sv_glob_match(const char *pattern, const char *path)
 {
-        while (*path == '/')
-                path++;
-        return glob_rec(pattern, path);
+        const char *p = pattern, *s = path, *star_p = NULL, *star_s = NULL;
+
+        while (*s == '/')
+                s++;
+        for (;;) {
+                if (is_globstar(p)) {
+                        p += p[2] ? 3 : 2;
+                        star_p = p;
+                        star_s = s;
+                        continue;
+                }
+                if (!*p && !*s)
+                        return true;
+                if (*p && *s) {
+                        const char *pe = strchrnul(p, '/'), *se = strchrnul(s, '/');
+                        if (component_match(p, (size_t)(pe - p), s, (size_t)(se - s))) {
+                                p = *pe ? pe + 1 : pe;
+                                s = *se ? se + 1 : se;
+                                /* The path ended with this component: only a final
+                                 * "**" (none of the components) may remain. */
+                                if (!*se && !only_globstars(p))
+                                        goto mismatch;
+                                /* The pattern ended, the path goes on. */
+                                if (!*pe && *se)
+                                        goto mismatch;
+                                continue;
+                        }
+                }
+mismatch:
+                /* Let the last '**' eat one more component, if there is one. */
+                if (!star_p || !*star_s)
+                        return false;
+                star_s = strchrnul(star_s, '/');
+                if (*star_s)
+                        star_s++;
+                s = star_s;
+                p = star_p;
+        }
 }
 
 /* Could @pattern match @path or something below it? Then its directory is

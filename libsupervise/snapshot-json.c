@@ -1095,13 +1095,14 @@ static int get_snapshot(struct dec *d, json_object *root, struct sv_snapshot **r
             (r = get_int(d, root, "", "swappiness", false, 0, 200, &s->swappiness)) < 0)
                 goto fail;
         s->free_swap_pages = s->total_swap_pages;
-        if ((r = get_u64(d, root, "", "free_swap_pages", false, s->total_swap_pages,
-                         &s->free_swap_pages)) < 0 ||
-            (have_headroom = get_u64(d, root, "", "swap_headroom", false, UINT64_MAX - 1,
-                                     &s->swap_headroom)) < 0) {
-                r = have_headroom;
+        r = get_u64(d, root, "", "free_swap_pages", false, s->total_swap_pages,
+                    &s->free_swap_pages);
+        if (r < 0)
                 goto fail;
-        }
+        r = have_headroom = get_u64(d, root, "", "swap_headroom", false, UINT64_MAX - 1,
+                                    &s->swap_headroom);
+        if (r < 0)
+                goto fail;
         for (size_t i = 0; i < n; i++) {
                 r = get_group(d, json_object_array_get_idx(groups, i), i, s);
                 if (r < 0)

@@ -6,6 +6,8 @@
 CGSENTRY_BUILD_DEPS=(cmake gcc make pkg-config libjson-c-dev libcmocka-dev libuv1-dev
                      libcgroup-dev libsystemd-dev libinih-dev python3)
 CGSENTRY_SANDBOX_DEPS=(qemu-system-x86 linux-image-amd64 busybox-static)
+# libFuzzer comes with clang's runtime (tools/fuzz.sh).
+CGSENTRY_FUZZ_DEPS=(clang libclang-rt-14-dev)
 
 cgsentry_install_deps() {
         local missing=() p

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=tools/deps.sh
 . tools/deps.sh
-cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}"
+cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}" \
+        "${CGSENTRY_FUZZ_DEPS[@]}"
 
 jobs=$(nproc)
 echo "== build (warnings are errors)"
@@ -21,6 +22,9 @@ cmake --build build/asan -j "$jobs"
 echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs"
+
+echo "== fuzzing every parser for a short while (tools/fuzz.sh; longer runs by hand)"
+bash tools/fuzz.sh "${CGSENTRY_FUZZ_SECONDS:-15}"
 
 echo "== all tests (unit and real kernel)"
 ctest --test-dir build/ci --output-on-failure

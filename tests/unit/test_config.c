@@ -319,6 +319,26 @@ static void test_directory_is_not_a_configuration(void **state)
         rmdir(dir);
 }
 
+/* Found by fuzzing: many '**' took exponential time (the daemon matches
+ * every directory event against every Match=). */
+static void test_glob_many_globstars_is_fast(void **state)
+{
+        char pat[512] = "", path[512] = "";
+
+        for (int i = 0; i < 60; i++)
+                strcat(pat, "**/");
+        strcat(pat, "x");
+        for (int i = 0; i < 60; i++)
+                strcat(path, "a/");
+        strcat(path, "y");
+        assert_false(sv_glob_match(pat, path)); /* returns at once */
+        path[strlen(path) - 1] = 'x';
+        assert_true(sv_glob_match(pat, path));
+        assert_true(sv_glob_match("a/**/**", "a"));
+        assert_true(sv_glob_match("**/b/**", "a/b/c/d"));
+        assert_false(sv_glob_match("a/*", "a"));
+}
+
 static void test_values_in_range(void **state)
 {
         struct cgsentry_config *c = NULL;
@@ -353,6 +373,7 @@ int main(void)
                 cmocka_unit_test(test_glob),
                 cmocka_unit_test(test_values_out_of_range_are_refused),
                 cmocka_unit_test(test_values_in_range),
+                cmocka_unit_test(test_glob_many_globstars_is_fast),
                 cmocka_unit_test(test_ini_limits_are_errors),
                 cmocka_unit_test(test_directory_is_not_a_configuration),
         };

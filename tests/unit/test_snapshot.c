@@ -904,6 +904,24 @@ static void test_json_hostile_group_names_round_trip(void **state)
         free(text);
 }
 
+/* Found by fuzzing: free swap above the total failed the load but returned
+ * 0, with no snapshot. */
+static void test_json_free_swap_above_total_is_an_error(void **state)
+{
+        struct sv_snapshot *s = NULL;
+        struct sv_error err = {};
+
+        assert_int_equal(sv_snapshot_from_json("{\"schema\":\"cgsentry-snapshot/1\","
+                                               "\"total_swap_pages\":0,\"free_swap_pages\":1,"
+                                               "\"groups\":[{\"path\":\"/d\",\"parent\":null,"
+                                               "\"memcg\":true,\"memory_max\":1,"
+                                               "\"oom_group\":false,\"tasks\":[]}]}",
+                                               &s, &err),
+                         -EINVAL);
+        assert_null(s);
+        assert_non_null(strstr(err.what, "free_swap_pages: out of range"));
+}
+
 /* Snapshots saved before free_swap_pages and swap_headroom existed: the
  * headroom follows from the domain's own swap limit and the swap. */
 static void test_json_swap_headroom_default(void **state)
@@ -1392,6 +1410,7 @@ int main(void)
                 cmocka_unit_test(test_json_write_error),
                 cmocka_unit_test(test_json_minimal),
                 cmocka_unit_test(test_json_swap_headroom_default),
+                cmocka_unit_test(test_json_free_swap_above_total_is_an_error),
                 cmocka_unit_test(test_json_hostile_group_names_round_trip),
                 cmocka_unit_test(test_json_duplicate_keys_and_control_characters),
                 cmocka_unit_test(test_json_optional_keys_set_have),
