@@ -135,7 +135,13 @@ static void setup_pressure(struct group *g)
 
         g->psi_fd = openat(g->dfd, "memory.pressure", O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (g->psi_fd < 0) {
-                cgsentry_log(LOG_WARNING, &f, "/%s: PressureStall= unavailable: %m", g->dw->shown);
+                /* Without PSI the kernel shows no pressure files at all. */
+                cgsentry_log(LOG_WARNING, &f, "/%s: PressureStall= unavailable: %m%s", g->dw->shown,
+                             errno == ENOENT || errno == EOPNOTSUPP
+                                     ? " (is PSI off? psi=0 on the kernel command line, or a "
+                                       "kernel without CONFIG_PSI); the rule's other triggers "
+                                       "still work"
+                                     : "");
                 return;
         }
         /* psi.rst: the trigger string is written with its terminating NUL. */

@@ -375,10 +375,14 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                 goto out;
         }
         if (plan->n_kill_tasks == 0) {
-                cgsentry_log(LOG_NOTICE, &f, "%s", text);
+                /* Every member is spared: say so once, not on every event. */
+                text[strcspn(text, "\n")] = '\0';
+                cgsentry_log(g->nothing_noted ? LOG_DEBUG : LOG_NOTICE, &f, "%s", text);
+                g->nothing_noted = true;
                 r = 0;
                 goto out;
         }
+        g->nothing_noted = false;
         f.victim_pid = s->tasks[plan->victim >= 0 ? plan->victim : plan->kill_tasks[0]].pid;
         f.message_id = rule->dry_run ? CGSENTRY_MID_DRY_RUN : CGSENTRY_MID_KILL;
         if (plan->kill_group >= 0) {

@@ -62,7 +62,8 @@ struct group {
         int open_handles;                    /* libuv handles not yet closed; the last one frees g */
         /* Tripwire= */
         bool high_set;
-        bool high_noted; /* said once that a high event was below the tripwire */
+        bool high_noted;    /* said once that a high event was below the tripwire */
+        bool nothing_noted; /* said once that nothing in it may be killed */
         uint64_t orig_high;
         uint64_t armed_max;  /* memory.max the tripwire was computed from */
         uint64_t armed_high; /* what memory.high holds while we own it */

@@ -243,10 +243,11 @@ def _enter(rel, adj):
     fd = os.open(f"{cgpath(rel)}/cgroup.procs", os.O_WRONLY)
     os.write(fd, b"0")
     os.close(fd)
-    if adj is not None:
-        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-        os.write(fd, str(adj).encode())
-        os.close(fd)
+    # Explicitly, also to 0: a harness that protects itself with -1000
+    # must not hand that to the processes it starts.
+    fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+    os.write(fd, str(0 if adj is None else adj).encode())
+    os.close(fd)
 
 
 def spawn_fn(rel, fn, what, adj=None):

@@ -127,7 +127,8 @@ TOP_KEYS = {"schema", "domain", "page_size", "total_ram_pages", "total_swap_page
 GROUP_KEYS = {"path", "parent", "ino", "memcg", "have", "subtree_control",
               "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
               "memory_peak", "swap_current", "swap_max", "oom_group", "events",
-              "events_local", "pressure", "stat", "cgroup_events", "tasks", "prefer", "avoid"}
+              "events_local", "pressure", "stat", "cgroup_events", "tasks", "prefer", "avoid",
+              "threaded"}
 HAVE_KEYS = {"memory", "swap", "events", "pressure", "stat", "peak"}
 EVENT_KEYS = ["low", "high", "max", "oom", "oom_kill", "oom_group_kill"]
 STAT_KEYS = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sock", "shmem",
@@ -331,6 +332,9 @@ def kernel_group(rel):
     g["oom_group"] = rt("memory.oom.group").strip() == "1" if memcg else False
     g["prefer"] = xattr_set(d, "user.cgsentry.prefer")
     g["avoid"] = xattr_set(d, "user.cgsentry.avoid")
+    # A threaded cgroup refuses cgroup.procs (EOPNOTSUPP): its processes are
+    # listed by the threaded domain above it.
+    g["threaded"] = ex("cgroup.type") and rt("cgroup.type").strip() == "threaded"
     g["_events_raw"] = parse_kv(rt("memory.events")) if ex("memory.events") else {}
     g["_events_local_raw"] = (parse_kv(rt("memory.events.local"))
                               if ex("memory.events.local") else {})
@@ -347,7 +351,7 @@ def kernel_group(rel):
     cgev = parse_kv(rt("cgroup.events")) if ex("cgroup.events") else {}
     g["cgroup_events"] = {"populated": cgev.get("populated", 0) == 1,
                           "frozen": cgev.get("frozen", 0) == 1}
-    g["procs"] = [int(x) for x in rt("cgroup.procs").split()]
+    g["procs"] = [] if g["threaded"] else [int(x) for x in rt("cgroup.procs").split()]
     g["tasks"] = [kernel_task(pid) for pid in g["procs"]]
     return g
 
@@ -728,7 +732,7 @@ def check_snapshot(snap, before, after, order, domain_rel):
                     ["ino", "memcg", "have", "subtree_control", "memory_current", "memory_max",
                      "memory_high", "memory_low", "memory_min", "memory_peak", "swap_current",
                      "swap_max", "oom_group", "events", "events_local", "pressure", "stat",
-                     "cgroup_events", "prefer", "avoid"])
+                     "cgroup_events", "prefer", "avoid", "threaded"])
         tasks = g.get("tasks") or []
         pids = [t.get("pid") for t in tasks]
         R.check(pids == ka["procs"] and kb["procs"] == ka["procs"],

@@ -56,7 +56,7 @@ loud() {
 usage() {
     cat >&2 <<'EOF'
 usage: sandbox.sh [--mem MB] [--smp N] [--timeout SEC] [--results DIR]
-                  [--share DIR]... [--quiet] -- COMMAND [ARGS...]
+                  [--share DIR]... [--append KERNEL_ARGS] [--quiet] -- COMMAND [ARGS...]
        sandbox.sh --check | --setup
 EOF
     exit "$EX_SANDBOX"
@@ -474,6 +474,7 @@ RESULTS=""
 QUIET=0
 SHARES=()
 CMD=()
+APPEND=""
 
 parse_args() {
     while (($#)); do
@@ -483,6 +484,7 @@ parse_args() {
             --timeout) (($# >= 2)) || usage; TIMEOUT=$2; shift 2 ;;
             --results) (($# >= 2)) || usage; RESULTS=$2; shift 2 ;;
             --share) (($# >= 2)) || usage; SHARES+=("$2"); shift 2 ;;
+            --append) (($# >= 2)) || usage; APPEND=$2; shift 2 ;;
             --mem=*) MEM=${1#*=}; shift ;;
             --smp=*) SMP=${1#*=}; shift ;;
             --timeout=*) TIMEOUT=${1#*=}; shift ;;
@@ -614,13 +616,15 @@ run() {
         i=$((i + 1))
     done
     # psi=1 is harmless where PSI is already on, and required where the
-    # kernel was built with CONFIG_PSI_DEFAULT_DISABLED.
+    # kernel was built with CONFIG_PSI_DEFAULT_DISABLED. --append comes last
+    # so that it wins (psi=0 for the tests of a kernel without PSI).
     append="console=ttyS0 panic=-1 rdinit=/init psi=1"
     if [[ $DEBUG == 1 ]]; then
         append+=" loglevel=7"
     else
         append+=" quiet loglevel=0"
     fi
+    [[ -n $APPEND ]] && append+=" $APPEND"
     qargs+=(-append "$append")
 
     dbg "kernel $KVER, ${MEM} MB, $SMP cpus, timeout ${TIMEOUT}s"
