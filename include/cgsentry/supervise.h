@@ -191,6 +191,10 @@ struct sv_task {
         bool has_mm;
         uint64_t vm_size_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_pte_kb;
         int group; /* index in sv_snapshot.groups */
+        /* /proc/PID/oom_adj, the legacy view the kernel derives from
+         * oom_score_adj (-17..15); optional in saved snapshots. */
+        bool has_oom_adj;
+        int oom_adj;
 };
 
 struct sv_snapshot {
@@ -207,6 +211,18 @@ struct sv_snapshot {
         size_t n_groups;
         struct sv_task *tasks;   /* grouped by group, in cgroup.procs order */
         size_t n_tasks;
+        /* What decides an OOM's outcome before any scan (vm.* sysctls,
+         * kernel defaults when absent) and the overcommit figures. */
+        struct sv_vm_sysctl {
+                int panic_on_oom;             /* 0, 1, 2 */
+                int oom_kill_allocating_task; /* 0, 1 */
+                int oom_dump_tasks;           /* 0, 1 (default 1) */
+                int overcommit_memory;        /* 0 heuristic, 1 always, 2 never */
+                int overcommit_ratio;         /* percent, default 50 */
+                uint64_t overcommit_kbytes;
+        } vm;
+        bool have_commit;                 /* CommitLimit / Committed_AS known */
+        uint64_t commit_limit_kb, committed_as_kb;
 };
 
 struct sv_snapshot_opts {
@@ -218,6 +234,8 @@ struct sv_snapshot_opts {
          * the runaway keeps allocating. Counters, PSI and memory.stat stay
          * zero and their SV_HAVE_* bits clear. */
         bool minimal;
+        /* sysctl root for vm.*: default PROC_ROOT/sys (/proc/sys) */
+        const char *sys_root;
 };
 
 /**
