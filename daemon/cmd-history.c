@@ -819,7 +819,7 @@ static int follow(struct history *h, struct kmsg *k, sd_journal *j)
         struct tail t = { .fd = -1 };
         struct sigaction sa = { .sa_handler = on_signal };
         struct pollfd pfd[3];
-        int ino = -1, jfd = -1, e = 0;
+        int ino = -1, jfd = -1, state_wd = -1, e = 0;
 
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
@@ -829,10 +829,18 @@ static int follow(struct history *h, struct kmsg *k, sd_journal *j)
                     sd_journal_previous(j) >= 0)
                         jfd = sd_journal_get_fd(j);
         }
+        /* The state directory may not exist yet: cgsentryd creates it on
+         * its first kill. Watch its parent for that too. */
         ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (ino >= 0 && inotify_add_watch(ino, h->state_dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
-                close(ino);
-                ino = -1;
+        if (ino >= 0) {
+                char *parent = strdup(h->state_dir), *slash = parent ? strrchr(parent, '/') : NULL;
+                if (slash) {
+                        *(slash == parent ? slash + 1 : slash) = '\0';
+                        (void)inotify_add_watch(ino, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+                }
+                free(parent);
+                state_wd = inotify_add_watch(ino, h->state_dir,
+                                             IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
         }
         tail_open(h, &t, true);
         while (!stop && e == 0) {
@@ -882,6 +890,10 @@ static int follow(struct history *h, struct kmsg *k, sd_journal *j)
                         char buf[4096];
                         while (read(ino, buf, sizeof(buf)) > 0)
                                 ;
+                        if (state_wd < 0)
+                                state_wd = inotify_add_watch(ino, h->state_dir,
+                                                             IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+                                                                     IN_ONLYDIR);
                         if (e == 0)
                                 e = tail_read(h, &t);
                 }

@@ -350,6 +350,65 @@ static void test_json_round_trip_and_journal_export(void **state)
         recs_free(&rs);
 }
 
+/* Captured in the sandbox (6.1): what `cgsentry history --kmsg` must make
+ * of real reports. */
+static void test_v6_1_captured(void **state)
+{
+        struct recs rs;
+        const struct sv_oomrec *r;
+
+        rs = load("v6.1-memcg-group.kmsg");
+        assert_int_equal(rs.n, 1);
+        r = rs.r[0];
+        assert_int_equal(r->victim_pid, 130);
+        assert_string_equal(r->victim_comm, "python3");
+        assert_str(r->constraint, "CONSTRAINT_MEMCG");
+        assert_str(r->domain, "/hist-group");
+        assert_str(r->victim_cgroup, "/hist-group");
+        assert_str(r->group, "/hist-group");
+        assert_killed(r, 2, 129, 130);
+        assert_int_equal(r->victim_uid, 0);
+        recs_free(&rs);
+
+        rs = load("v6.1-memcg-nodump.kmsg");
+        assert_int_equal(rs.n, 1);
+        r = rs.r[0];
+        assert_int_equal(r->victim_pid, 132);
+        assert_str(r->domain, "/hist-single");
+        assert_null(r->group);
+        assert_killed(r, 1, 132);
+        recs_free(&rs);
+
+        rs = load("v6.1-global-group.kmsg");
+        assert_int_equal(rs.n, 1);
+        r = rs.r[0];
+        assert_int_equal(r->victim_pid, 163);
+        assert_str(r->constraint, "CONSTRAINT_NONE");
+        assert_str(r->domain, "/");
+        assert_str(r->victim_cgroup, "/goracle-8/x/y/z");
+        assert_str(r->group, "/goracle-8/x");
+        assert_killed(r, 2, 163, 164);
+        assert_false(r->allocating_task);
+        assert_int_equal(r->alloc_oom_score_adj, -1000);
+        recs_free(&rs);
+
+        rs = load("v6.1-global-allocating.kmsg");
+        assert_int_equal(rs.n, 1);
+        r = rs.r[0];
+        assert_int_equal(r->victim_pid, 185);
+        assert_true(r->allocating_task);
+        assert_str(r->domain, "/");
+        assert_str(r->victim_cgroup, "/goracle-12/trig");
+        assert_killed(r, 1, 185);
+        recs_free(&rs);
+
+        rs = load("v6.1-global-tie.kmsg");
+        assert_int_equal(rs.n, 1);
+        assert_int_equal(rs.r[0]->victim_pid, 174);
+        assert_str(rs.r[0]->victim_cgroup, "/goracle-10/a");
+        recs_free(&rs);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -364,6 +423,7 @@ int main(void)
                 cmocka_unit_test(test_boots),
                 cmocka_unit_test(test_line_formats),
                 cmocka_unit_test(test_json_round_trip_and_journal_export),
+                cmocka_unit_test(test_v6_1_captured),
         };
         setenv("TZ", "UTC", 1);
         return cmocka_run_group_tests(tests, NULL, NULL);
