@@ -402,9 +402,16 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                 sv->n_kills++;
         }
         g->cooldown_until_ms = uv_now(sv->loop) + rule->cooldown_usec / 1000;
-        if (!rule->dry_run && killrecord_build(s, plan, trig, rule->name, f.policy, &rec) == 0)
+        /* The kill's record: fields of its journal entry, or (no journal)
+         * a line of the state log, written after the report so that the
+         * report is not delayed. */
+        if (!rule->dry_run && cgsentry_log_to_journal() &&
+            killrecord_build(s, plan, trig, rule->name, f.policy, &rec) == 0)
                 f.extra = rec.fields;
         log_plan(&f, text);
+        if (!rule->dry_run && !rec.json &&
+            killrecord_build(s, plan, trig, rule->name, f.policy, &rec) < 0)
+                rec.json = NULL;
         if (rec.json)
                 killrecord_remember(sv, rec.json);
         if (!rule->dry_run && sv->opts.on_kill) {

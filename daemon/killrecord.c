@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,21 @@ static int64_t clock_usec(clockid_t id)
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* This boot's id, read once. */
 static void boot_id(char out[33])
 {
+        static char cached[33];
+        static bool done;
         char buf[64];
-        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        FILE *f;
         size_t n = 0;
 
+        if (done) {
+                memcpy(out, cached, sizeof(cached));
+                return;
+        }
         out[0] = '\0';
+        f = fopen("/proc/sys/kernel/random/boot_id", "re");
         if (!f)
                 return;
         if (fgets(buf, sizeof(buf), f))
@@ -34,6 +43,8 @@ static void boot_id(char out[33])
                                 out[n++] = *p;
         out[n == 32 ? 32 : 0] = '\0';
         fclose(f);
+        memcpy(cached, out, sizeof(cached));
+        done = true;
 }
 
 static int field(struct killrecord *k, size_t *n, const char *fmt, ...)
