@@ -18,6 +18,8 @@ static void usage(FILE *out)
               "  run -- CMD...    run CMD in a cgroup of its own with memory limits; if it\n"
               "                   runs away, the whole tree is killed at once\n"
               "  policies         list the victim selection policies and their plugins\n"
+              "  history          list past OOM kills, the kernel's and cgsentryd's, from\n"
+              "                   the kernel log, the journal or a saved log; --follow\n"
               "\n"
               "Run 'cgsentry COMMAND --help' for a command's options; see cgsentry(1).\n",
               out);
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
                 return cgsentry_cmd_explain(argc - 1, argv + 1);
         if (strcmp(argv[1], "run") == 0)
                 return cgsentry_cmd_run(argc - 1, argv + 1);
+        if (strcmp(argv[1], "history") == 0)
+                return cgsentry_cmd_history(argc - 1, argv + 1);
         if (strcmp(argv[1], "policies") == 0)
                 return cgsentry_cmd_policies(argc - 1, argv + 1);
 

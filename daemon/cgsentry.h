@@ -6,12 +6,13 @@
 /* Exit statuses shared by the subcommands (documented in cgsentry(1)). */
 enum {
         CGSENTRY_EXIT_OK = 0,
-        CGSENTRY_EXIT_NONE = 1,  /* explain: nothing killable */
+        CGSENTRY_EXIT_NONE = 1,  /* explain: nothing killable; history: no kill */
         CGSENTRY_EXIT_ERROR = 2, /* bad usage or an error, message on stderr */
 };
 
 int cgsentry_cmd_explain(int argc, char **argv);
 int cgsentry_cmd_run(int argc, char **argv);
 int cgsentry_cmd_policies(int argc, char **argv);
+int cgsentry_cmd_history(int argc, char **argv);
 
 #endif

@@ -68,7 +68,8 @@ int main(int argc, char **argv)
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
         };
-        struct supervisor_opts opts = { .config_path = CGSENTRY_CONF_DEFAULT, .lock_memory = true };
+        struct supervisor_opts opts = { .config_path = CGSENTRY_CONF_DEFAULT, .lock_memory = true,
+                                       .state_log = true };
         struct cgsentry_config *cfg = NULL;
         struct supervisor *sv = NULL;
         bool check = false;

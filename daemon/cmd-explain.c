@@ -19,6 +19,7 @@
 #include "config.h"
 #include "decide.h"
 #include "format.h"
+#include "outcome.h"
 #include "parse.h"
 #include "policy-host.h"
 
@@ -32,12 +33,18 @@ static void explain_usage(FILE *out)
                 "\n"
                 "Show which task the kernel's memcg OOM killer would choose, and which\n"
                 "processes would die with it (memory.oom.group), if CGROUP hit its limit now.\n"
-                "CGROUP is a path relative to the cgroupfs root, e.g. system.slice/foo.service.\n"
+                "CGROUP is a path relative to the cgroupfs root, e.g. system.slice/foo.service;\n"
+                "\"/\" is a system-wide OOM. The first line says the outcome the vm sysctls give:\n"
+                "a panic, the allocating task killed, or the victim below.\n"
                 "\n"
                 "Options:\n"
                 "  --json               print one JSON object instead of kernel-style text\n"
                 "  --cgroup-root DIR    cgroup v2 mount point (default /sys/fs/cgroup)\n"
                 "  --proc-root DIR      procfs mount point (default /proc)\n"
+                "  --sys-root DIR       sysctl root for vm.panic_on_oom, vm.oom_kill_allocating_task,\n"
+                "                       vm.oom_dump_tasks, vm.overcommit_* (default PROC_ROOT/sys)\n"
+                "  --allocating-pid PID with vm.oom_kill_allocating_task=1: the task whose\n"
+                "                       allocation fails in a system-wide OOM (explain /)\n"
                 "  --snapshot FILE      read the domain from a saved snapshot (JSON) instead\n"
                 "  --save-snapshot FILE write the snapshot that was read to FILE\n"
                 "  --policy NAME        also show what policy NAME would choose, and why\n"
@@ -230,7 +237,8 @@ static void policy_print_text(const struct sv_snapshot *s, const struct explain_
 
 /* explain's JSON with a "policy" member added. */
 static int explain_json_with_policy(const struct sv_snapshot *s, const struct sv_oom_result *res,
-                                    const struct explain_policy *pol)
+                                    const struct explain_policy *pol,
+                                    const struct sv_outcome *outcome)
 {
         const struct sv_policy_decision *d = &pol->decision;
         json_object *root = sv__json_explain(s, res), *o;
@@ -248,6 +256,7 @@ static int explain_json_with_policy(const struct sv_snapshot *s, const struct sv
                                d->task < 0 ? NULL : json_object_new_int(s->tasks[d->task].pid));
         json_object_object_add(o, "explanation", json_object_new_string(d->explanation));
         json_object_object_add(root, "policy", o);
+        json_object_object_add(root, "outcome", sv_outcome_json(s, outcome));
         r = sv__json_print(stdout, root);
         json_object_put(root);
         return r;
@@ -426,6 +435,8 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 OPT_CONFIG,
                 OPT_RULE,
                 OPT_TRIGGER,
+                OPT_SYS_ROOT,
+                OPT_ALLOCATING,
         };
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
@@ -440,6 +451,8 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "rule", required_argument, NULL, OPT_RULE },
                 { "trigger", required_argument, NULL, OPT_TRIGGER },
+                { "sys-root", required_argument, NULL, OPT_SYS_ROOT },
+                { "allocating-pid", required_argument, NULL, OPT_ALLOCATING },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -451,7 +464,8 @@ int cgsentry_cmd_explain(int argc, char **argv)
         struct explain_policy pol = {};
         struct explain_config ec = {};
         bool json = false;
-        int c, r, ret;
+        int c, r, ret, allocating_pid = 0, allocating = -1;
+        struct sv_outcome outcome;
 
         optind = 1;
         while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0) {
@@ -497,6 +511,20 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 case OPT_TRIGGER:
                         ec.trigger = optarg;
                         break;
+                case OPT_SYS_ROOT:
+                        opts.sys_root = optarg;
+                        break;
+                case OPT_ALLOCATING: {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v <= 0 || v > INT32_MAX) {
+                                fprintf(stderr, "cgsentry explain: --allocating-pid %s: expected "
+                                        "a pid\n", optarg);
+                                return CGSENTRY_EXIT_ERROR;
+                        }
+                        allocating_pid = (int)v;
+                        break;
+                }
                 case 'h':
                         explain_usage(stdout);
                         return CGSENTRY_EXIT_OK;
@@ -598,6 +626,24 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 sv_snapshot_free(s);
                 return CGSENTRY_EXIT_ERROR;
         }
+        if (allocating_pid) {
+                for (size_t i = 0; i < s->n_tasks && allocating < 0; i++)
+                        if (s->tasks[i].pid == allocating_pid &&
+                            sv_snapshot_group_is_descendant(s, s->tasks[i].group, c))
+                                allocating = (int)i;
+                if (allocating < 0) {
+                        fprintf(stderr, "cgsentry explain: --allocating-pid %d: no such process "
+                                "in %s\n", allocating_pid, s->groups[c].path);
+                        sv_oom_result_free(res);
+                        sv_snapshot_free(s);
+                        return CGSENTRY_EXIT_ERROR;
+                }
+        }
+        /* The sysctls decide first; with the allocating task known and
+         * killable, it is the victim. */
+        sv_oom_outcome(s, res, allocating, &outcome);
+        if (outcome.kind == SV_OUTCOME_KILL_ALLOCATING && allocating >= 0)
+                (void)sv_oom_apply_allocating(s, res, allocating);
         if (pol.name) {
                 pol.now_usec = snapshot_path ? mtime_usec(snapshot_path) : realtime_usec();
                 r = policy_run(&pol, s, c);
@@ -609,10 +655,15 @@ int cgsentry_cmd_explain(int argc, char **argv)
                 }
         }
         if (json && pol.name) {
-                r = explain_json_with_policy(s, res, &pol);
+                r = explain_json_with_policy(s, res, &pol, &outcome);
         } else if (json) {
-                r = sv_format_explain_json(stdout, s, res);
+                json_object *o = sv__json_explain(s, res);
+                if (o)
+                        json_object_object_add(o, "outcome", sv_outcome_json(s, &outcome));
+                r = sv__json_print(stdout, o);
+                json_object_put(o);
         } else {
+                sv_outcome_format(stdout, s, res, &outcome);
                 sv_format_explain_text(stdout, s, res);
                 if (pol.name)
                         policy_print_text(s, &pol);

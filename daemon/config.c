@@ -276,6 +276,13 @@ static int handler(void *user, const char *section, const char *key, const char 
                         return set_string(&l->cfg->proc_root, value) == 0;
                 if (strcmp(key, "PolicyDir") == 0)
                         return set_string(&l->cfg->policy_dir, value) == 0;
+                if (strcmp(key, "StateDirectory") == 0) {
+                        if (value[0] != '/') {
+                                bad(l, "StateDirectory=%s: expected an absolute path", value);
+                                return 1;
+                        }
+                        return set_string(&l->cfg->state_dir, value) == 0;
+                }
                 bad(l, "unknown key %s= in [Daemon]", key);
                 return 1;
         }
@@ -550,6 +557,7 @@ void cgsentry_config_free(struct cgsentry_config *c)
         free(c->cgroup_root);
         free(c->proc_root);
         free(c->policy_dir);
+        free(c->state_dir);
         free(c);
 }
 

@@ -64,6 +64,7 @@ struct cgsentry_config {
         char *cgroup_root;  /* [Daemon] CgroupRoot=, default /sys/fs/cgroup */
         char *proc_root;    /* [Daemon] ProcRoot=, default /proc */
         char *policy_dir;   /* [Daemon] PolicyDir=, NULL = <libdir>/cgsentry/policies */
+        char *state_dir;    /* [Daemon] StateDirectory=, NULL = /var/lib/cgsentry (kill log) */
         struct cgsentry_rule *rules;
         size_t n_rules;
 };

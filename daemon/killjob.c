@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "killrecord.h"
 #include "supervisor-internal.h"
 #include "util.h"
 
@@ -311,6 +312,7 @@ static void log_plan(struct cgsentry_log_fields *f, const char *text)
         char *first = nl ? strndup(text, (size_t)(nl - text)) : NULL;
 
         cgsentry_log(LOG_WARNING, f, "%s", first ? first : text);
+        f->extra = NULL; /* the kill's record is the summary entry alone */
         if (nl)
                 cgsentry_log_lines(LOG_INFO, f, nl + 1);
         free(first);
@@ -333,6 +335,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         struct sv_plan *plan = NULL;
         struct sv_kill_rule kr;
         struct sv_error err = {};
+        struct killrecord rec = {};
         char note[SV_POLICY_EXPLANATION_SIZE + 600], *text = NULL, *pids = NULL;
         char *kill_shown = NULL;
         size_t pids_len = 0;
@@ -413,7 +416,18 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                 sv->n_kills++;
         }
         g->cooldown_until_ms = uv_now(sv->loop) + rule->cooldown_usec / 1000;
+        /* The kill's record: fields of its journal entry, or (no journal)
+         * a line of the state log, written after the report so that the
+         * report is not delayed. */
+        if (!rule->dry_run && cgsentry_log_to_journal() &&
+            killrecord_build(s, plan, trig, rule->name, f.policy, &rec) == 0)
+                f.extra = rec.fields;
         log_plan(&f, text);
+        if (!rule->dry_run && !rec.json &&
+            killrecord_build(s, plan, trig, rule->name, f.policy, &rec) < 0)
+                rec.json = NULL;
+        if (rec.json)
+                killrecord_remember(sv, rec.json);
         if (!rule->dry_run && sv->opts.on_kill) {
                 char why[1024];
                 struct supervisor_kill k = { .trigger = trig, .cgroup = g->dw->path,
@@ -427,6 +441,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         r = 1;
 out:
         free(kill_shown);
+        killrecord_done(&rec);
         free(pids);
         free(text);
         sv_plan_free(plan);

@@ -47,7 +47,14 @@ void cgsentry_log_init(void)
                       fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
-#define MAX_FIELDS 32
+bool cgsentry_log_to_journal(void)
+{
+        if (use_journal < 0)
+                cgsentry_log_init();
+        return use_journal > 0 && !sink;
+}
+
+#define MAX_FIELDS 48
 
 struct fields {
         struct iovec iov[MAX_FIELDS];
@@ -148,6 +155,8 @@ static void emit(int priority, const struct cgsentry_log_fields *f, const char *
                         add(&fl, "CGSENTRY_KILLED_PIDS=%s", f->killed_pids);
                 if (f && f->trig)
                         add_trigger(&fl, f->trig);
+                for (char *const *x = f ? f->extra : NULL; x && *x; x++)
+                        add(&fl, "%s", *x);
                 sd_journal_sendv(fl.iov, fl.n);
                 for (int i = 0; i < fl.n; i++)
                         free(fl.str[i]);

@@ -7,6 +7,7 @@
 #ifndef CGSENTRY_LOG_H
 #define CGSENTRY_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 
 /* Stable MESSAGE_IDs, one per event kind, so operators can filter with
@@ -29,9 +30,13 @@ struct cgsentry_log_fields {
         const char *killed_pids;   /* "123 124 125", or NULL */
         /* The figures a kill was decided on: CGSENTRY_* memory fields. */
         const struct sv_trigger *trig;
+        /* More "KEY=value" journal fields, NULL-terminated (killrecord.h). */
+        char *const *extra;
 };
 
 void cgsentry_log_init(void);
+/* Do messages go to the journal (with their fields)? */
+bool cgsentry_log_to_journal(void);
 /* Send every message to @fn instead (tests); NULL restores the default. */
 typedef void (*cgsentry_log_sink_fn)(void *userdata, int priority,
                                      const struct cgsentry_log_fields *f, const char *msg);

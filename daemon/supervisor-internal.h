@@ -94,6 +94,7 @@ struct supervisor {
         uv_timer_t watchdog;
         bool watchdog_on, stopping;
         bool enospc_logged;
+        bool statelog_failed; /* said once that the state log cannot be written */
 };
 
 static inline const char *sv_rel(const char *path)
@@ -130,5 +131,9 @@ void killjob_close(struct group *g);
 /* Send the SIGKILL of a pending grace period now, then drop the job. */
 void killjob_finish_now(struct group *g);
 extern const struct supervisor_kill_ops supervisor_default_kill_ops;
+
+/* killrecord.c: append a kill's record to the state log when the journal
+ * does not keep it; never fails the kill, says once when it cannot. */
+void killrecord_remember(struct supervisor *sv, const char *json);
 
 #endif

@@ -61,6 +61,9 @@ struct supervisor_opts {
         void *userdata;
         /* NULL: the real ones. */
         const struct supervisor_kill_ops *kill_ops;
+        /* Remember kills in StateDirectory= when not logging to the journal
+         * (cgsentryd; not cgsentry run). */
+        bool state_log;
 };
 
 /* Takes ownership of @cfg. */

@@ -27,6 +27,13 @@
  *  - processes outside the group that share the victim's mm (CLONE_VM without
  *    CLONE_THREAD) are killed by __oom_kill_process(); procfs does not expose
  *    mm identity, so they are not in our kill set.
+ *  - a system-wide OOM (the domain is the root, which has no memcg of its
+ *    own) scans for_each_process(): thread-group leaders in the order they
+ *    were forked, not cgroup by cgroup. procfs does not show that list; we
+ *    take ascending start time, then pid (a process that outlives a pid
+ *    wrap-around can be misplaced). memory.oom.group is then widened from
+ *    the victim's cgroup up to the root (mem_cgroup_get_oom_group(victim,
+ *    NULL)), which the walk below does with the root as the domain.
  *  - memcgs: a cgroup without its own memory controller is charged to its
  *    nearest ancestor that has one. We scan cgroups in pre-order; the kernel
  *    scans memcgs in pre-order and, within one memcg, the tasks of its
@@ -161,6 +168,17 @@ int sv_oom_group_of(const struct sv_snapshot *s, int group, int domain, const bo
         return oom_group;
 }
 
+/* for_each_process() order, as far as procfs shows it. */
+static int cmp_task_list(const void *a, const void *b, void *arg)
+{
+        const struct sv_snapshot *s = arg;
+        const struct sv_task *x = &s->tasks[*(const int *)a], *y = &s->tasks[*(const int *)b];
+
+        if (x->starttime != y->starttime)
+                return x->starttime < y->starttime ? -1 : 1;
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
 static int cmp_pid(const void *a, const void *b, void *arg)
 {
         const struct sv_snapshot *s = arg;
@@ -214,7 +232,8 @@ int sv_oom_select_opts(const struct sv_snapshot *s, int domain, const struct sv_
         const bool *exclude = opts ? opts->exclude : NULL;
         struct sv_oom_result *r;
         int64_t chosen_points = SV_POINTS_UNKILLABLE;
-        int chosen = -1;
+        int chosen = -1, *order;
+        size_t n_order = 0;
 
         if (domain < 0 || (size_t)domain >= s->n_groups)
                 return -EINVAL;
@@ -233,11 +252,21 @@ int sv_oom_select_opts(const struct sv_snapshot *s, int domain, const struct sv_
         }
 
         /* mem_cgroup_scan_tasks(): groups are stored in the kernel's pre-order
-         * and tasks in cgroup.procs order, so array order is scan order. */
-        for (size_t i = 0; i < s->n_tasks; i++) {
+         * and tasks in cgroup.procs order, so array order is scan order. A
+         * system-wide OOM walks the task list instead. */
+        order = malloc((s->n_tasks ?: 1) * sizeof(*order));
+        if (!order) {
+                sv_oom_result_free(r);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_tasks; i++)
+                if (sv_snapshot_group_is_descendant(s, s->tasks[i].group, domain))
+                        order[n_order++] = (int)i;
+        if (!s->groups[domain].memcg)
+                qsort_r(order, n_order, sizeof(*order), cmp_task_list, (void *)s);
+        for (size_t k = 0; k < n_order; k++) {
+                size_t i = (size_t)order[k];
                 struct sv_candidate *c;
-                if (!sv_snapshot_group_is_descendant(s, s->tasks[i].group, domain))
-                        continue;
                 c = &r->candidates[r->n_candidates++];
                 c->task = (int)i;
                 c->points = sv_oom_badness(s, &s->tasks[i], r->totalpages, &c->why);
@@ -254,6 +283,7 @@ int sv_oom_select_opts(const struct sv_snapshot *s, int domain, const struct sv_
                 chosen = (int)i;
                 chosen_points = c->points;
         }
+        free(order);
         if (chosen < 0) {
                 *ret = r;
                 return 0;

@@ -121,6 +121,8 @@ int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_t
                 goto out;
         }
 
+        t.has_oom_adj = true;
+        t.oom_adj = sv__oom_adj_of(t.oom_score_adj);
         t.ppid = st.ppid;
         t.uid = st.uid;
         /* The kernel prints task->comm; stat has it unescaped (status escapes
@@ -201,6 +203,10 @@ int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size
         s->total_swap_pages = mi.swap_total_kb / page_kb;
         s->free_swap_pages = mi.swap_free_kb / page_kb;
         s->swappiness = swappiness;
+        s->have_commit = (mi.have & (SV_MEMINFO_COMMIT_LIMIT | SV_MEMINFO_COMMITTED_AS)) ==
+                         (SV_MEMINFO_COMMIT_LIMIT | SV_MEMINFO_COMMITTED_AS);
+        s->commit_limit_kb = mi.commit_limit_kb;
+        s->committed_as_kb = mi.committed_as_kb;
         return 0;
 }
 

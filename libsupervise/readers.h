@@ -29,6 +29,15 @@ int sv__proc_read_task(int proc_dfd, const char *proc_root, int pid, struct sv_t
  * kernel default, so minimal fixture trees need not carry it). */
 int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size,
                          struct sv_snapshot *s, struct sv_error *err);
+/* vm.panic_on_oom, vm.oom_kill_allocating_task, vm.oom_dump_tasks and the
+ * overcommit sysctls from @sys_root/vm (NULL: @proc_root/sys, read through
+ * @proc_dfd); absent files keep the kernel defaults. With @sys_root given,
+ * vm.swappiness comes from there too. (sysctl.c) */
+int sv__sysctl_read_vm(int proc_dfd, const char *proc_root, const char *sys_root,
+                       struct sv_snapshot *s, struct sv_error *err);
+void sv__vm_sysctl_defaults(struct sv_vm_sysctl *vm);
+/* /proc/PID/oom_adj as the kernel derives it from oom_score_adj. */
+int sv__oom_adj_of(int oom_score_adj);
 /* What swap can take at all: SwapFree in bytes, 0 when vm.swappiness is 0. */
 int sv__proc_read_swap_free(int proc_dfd, uint64_t *ret_bytes);
 /* min(@cap, memory.swap.max - memory.swap.current) over @path (relative to

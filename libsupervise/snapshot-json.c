@@ -31,7 +31,13 @@
  *    absent, its bits say what was given: memory and events follow memcg,
  *    swap is set by swap_current or swap_max, pressure by pressure, stat by
  *    stat, peak by memory_peak;
- *  - task: has_mm true, state "" (unknown), every other number 0.
+ *  - task: has_mm true, state "" (unknown), oom_adj absent (the legacy
+ *    /proc/PID/oom_adj, -17..16), every other number 0;
+ *  - "vm": the sysctls that decide an OOM's outcome, each optional with the
+ *    kernel's default: panic_on_oom 0 (0..2), oom_kill_allocating_task 0,
+ *    oom_dump_tasks 1 (0..1), overcommit_memory 0 (0..2), overcommit_ratio
+ *    50, overcommit_kbytes 0; commit_limit_kb and committed_as_kb (from
+ *    meminfo) come together or not at all.
  *
  * Limits (memory_max, memory_high, memory_low, memory_min, swap_max) are a
  * byte count or "max". Groups come in pre-order, as the snapshot stores them:
@@ -133,6 +139,12 @@ static const char *const top_keys[] = {
         "schema",           "domain",     "page_size", "total_ram_pages",
         "total_swap_pages", "swappiness", "groups",
         "free_swap_pages",  "swap_headroom",
+        "vm",               "commit_limit_kb", "committed_as_kb",
+};
+
+static const char *const vm_keys[] = {
+        "panic_on_oom",      "oom_kill_allocating_task", "oom_dump_tasks",
+        "overcommit_memory", "overcommit_ratio",         "overcommit_kbytes",
 };
 
 static const char *const group_keys[] = {
@@ -148,7 +160,7 @@ static const char *const task_keys[] = {
         "pid",         "ppid",        "uid",          "comm",         "state",
         "flags",       "starttime",   "oom_score_adj", "has_mm",      "vm_size_kb",
         "rss_anon_kb", "rss_file_kb", "rss_shmem_kb", "vm_swap_kb",   "vm_pte_kb",
-        "comm_hex",
+        "comm_hex",    "oom_adj",
 };
 
 static const char *const pressure_keys[] = { "some", "full" };
@@ -314,6 +326,8 @@ static json_object *enc_task(struct enc *e, const struct sv_task *t)
         enc_add(e, o, "starttime", json_object_new_uint64(t->starttime));
         enc_add(e, o, "oom_score_adj", json_object_new_int(t->oom_score_adj));
         enc_add(e, o, "has_mm", json_object_new_boolean(t->has_mm));
+        if (t->has_oom_adj)
+                enc_add(e, o, "oom_adj", json_object_new_int(t->oom_adj));
         for (size_t i = 0; i < ELEMENTSOF(task_kb_fields); i++)
                 enc_add(e, o, task_kb_fields[i].name,
                         json_object_new_uint64(*u64_at((void *)t, &task_kb_fields[i])));
@@ -394,6 +408,20 @@ int sv_snapshot_to_json(const struct sv_snapshot *s, FILE *out)
         enc_add(&e, root, "swappiness", json_object_new_int(s->swappiness));
         enc_add(&e, root, "free_swap_pages", json_object_new_uint64(s->free_swap_pages));
         enc_add(&e, root, "swap_headroom", json_object_new_uint64(s->swap_headroom));
+        {
+                json_object *vm = enc_add(&e, root, "vm", json_object_new_object());
+                enc_add(&e, vm, "panic_on_oom", json_object_new_int(s->vm.panic_on_oom));
+                enc_add(&e, vm, "oom_kill_allocating_task",
+                        json_object_new_int(s->vm.oom_kill_allocating_task));
+                enc_add(&e, vm, "oom_dump_tasks", json_object_new_int(s->vm.oom_dump_tasks));
+                enc_add(&e, vm, "overcommit_memory", json_object_new_int(s->vm.overcommit_memory));
+                enc_add(&e, vm, "overcommit_ratio", json_object_new_int(s->vm.overcommit_ratio));
+                enc_add(&e, vm, "overcommit_kbytes", json_object_new_uint64(s->vm.overcommit_kbytes));
+        }
+        if (s->have_commit) {
+                enc_add(&e, root, "commit_limit_kb", json_object_new_uint64(s->commit_limit_kb));
+                enc_add(&e, root, "committed_as_kb", json_object_new_uint64(s->committed_as_kb));
+        }
         groups = enc_add(&e, root, "groups", json_object_new_array());
         for (size_t i = 0; i < s->n_groups; i++)
                 enc_push(&e, groups, enc_group(&e, s, &s->groups[i]));
@@ -834,8 +862,10 @@ static int get_task(struct dec *d, json_object *v, const char *where, struct sv_
             (r = get_u64(d, v, where, "starttime", false, UINT64_MAX, &t.starttime)) < 0 ||
             (r = get_int(d, v, where, "oom_score_adj", true, SV_OOM_SCORE_ADJ_MIN,
                          SV_OOM_SCORE_ADJ_MAX, &t.oom_score_adj)) < 0 ||
-            (r = get_bool(d, v, where, "has_mm", false, &t.has_mm)) < 0)
+            (r = get_bool(d, v, where, "has_mm", false, &t.has_mm)) < 0 ||
+            (r = get_int(d, v, where, "oom_adj", false, -17, 16, &t.oom_adj)) < 0)
                 return r;
+        t.has_oom_adj = r > 0;
         for (size_t i = 0; i < ELEMENTSOF(task_kb_fields); i++) {
                 const struct u64_field *f = &task_kb_fields[i];
                 r = get_u64(d, v, where, f->name, f->required, f->max, u64_at(&t, f));
@@ -1052,6 +1082,46 @@ static int check_duplicates(struct dec *d, const struct sv_snapshot *s)
         return r;
 }
 
+/* "vm" and the commit figures at the top level; defaults when absent. */
+static int get_vm(struct dec *d, json_object *root, struct sv_snapshot *s)
+{
+        json_object *vm;
+        int r, lim, as;
+        uint64_t u;
+
+        r = get_object(d, root, "", "vm", false, &vm);
+        if (r > 0) {
+                if ((r = CHECK_KEYS(d, vm, "vm", vm_keys)) < 0 ||
+                    (r = get_int(d, vm, "vm", "panic_on_oom", false, 0, 2, &s->vm.panic_on_oom)) < 0 ||
+                    (r = get_int(d, vm, "vm", "oom_kill_allocating_task", false, 0, 1,
+                                 &s->vm.oom_kill_allocating_task)) < 0 ||
+                    (r = get_int(d, vm, "vm", "oom_dump_tasks", false, 0, 1,
+                                 &s->vm.oom_dump_tasks)) < 0 ||
+                    (r = get_int(d, vm, "vm", "overcommit_memory", false, 0, 2,
+                                 &s->vm.overcommit_memory)) < 0 ||
+                    (r = get_int(d, vm, "vm", "overcommit_ratio", false, 0, INT32_MAX,
+                                 &s->vm.overcommit_ratio)) < 0 ||
+                    (r = get_u64(d, vm, "vm", "overcommit_kbytes", false, UINT64_MAX / 1024,
+                                 &s->vm.overcommit_kbytes)) < 0)
+                        return r;
+        } else if (r < 0) {
+                return r;
+        }
+        if ((lim = get_u64(d, root, "", "commit_limit_kb", false, UINT64_MAX / 1024, &u)) < 0)
+                return lim;
+        if (lim)
+                s->commit_limit_kb = u;
+        if ((as = get_u64(d, root, "", "committed_as_kb", false, UINT64_MAX / 1024, &u)) < 0)
+                return as;
+        if (as)
+                s->committed_as_kb = u;
+        if (lim != as)
+                return fail(d, "", lim ? "committed_as_kb" : "commit_limit_kb",
+                            "missing: commit_limit_kb and committed_as_kb come together");
+        s->have_commit = lim > 0;
+        return 0;
+}
+
 static int get_snapshot(struct dec *d, json_object *root, struct sv_snapshot **ret)
 {
         const char *schema = NULL, *domain = NULL;
@@ -1101,6 +1171,9 @@ static int get_snapshot(struct dec *d, json_object *root, struct sv_snapshot **r
                 goto fail;
         r = have_headroom = get_u64(d, root, "", "swap_headroom", false, UINT64_MAX - 1,
                                     &s->swap_headroom);
+        if (r < 0)
+                goto fail;
+        r = get_vm(d, root, s);
         if (r < 0)
                 goto fail;
         for (size_t i = 0; i < n; i++) {

@@ -36,6 +36,7 @@ struct sv_snapshot *sv_snapshot_new(const char *domain, uint64_t page_size)
         }
         s->page_size = page_size ? page_size : 4096;
         s->swappiness = 60;
+        sv__vm_sysctl_defaults(&s->vm);
         return s;
 }
 
@@ -489,6 +490,9 @@ int sv_snapshot_take(const struct sv_snapshot_opts *opts, const char *domain,
                 goto out;
         }
         r = sv__proc_read_system(w.proc_dfd, proc_root, page_size, s, err);
+        if (r < 0)
+                goto out;
+        r = sv__sysctl_read_vm(w.proc_dfd, proc_root, opts ? opts->sys_root : NULL, s, err);
         if (r < 0)
                 goto out;
 

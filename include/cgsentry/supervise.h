@@ -192,6 +192,10 @@ struct sv_task {
         bool has_mm;
         uint64_t vm_size_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_pte_kb;
         int group; /* index in sv_snapshot.groups */
+        /* /proc/PID/oom_adj, the legacy view the kernel derives from
+         * oom_score_adj (-17..16: 942..999 show 16); optional in saved snapshots. */
+        bool has_oom_adj;
+        int oom_adj;
 };
 
 /* A part of the domain the reader could not read (and left out). */
@@ -223,6 +227,18 @@ struct sv_snapshot {
          * out rather than failing the whole snapshot (not saved in JSON). */
         struct sv_skipped *skipped;
         size_t n_skipped;
+        /* What decides an OOM's outcome before any scan (vm.* sysctls,
+         * kernel defaults when absent) and the overcommit figures. */
+        struct sv_vm_sysctl {
+                int panic_on_oom;             /* 0, 1, 2 */
+                int oom_kill_allocating_task; /* 0, 1 */
+                int oom_dump_tasks;           /* 0, 1 (default 1) */
+                int overcommit_memory;        /* 0 heuristic, 1 always, 2 never */
+                int overcommit_ratio;         /* percent, default 50 */
+                uint64_t overcommit_kbytes;
+        } vm;
+        bool have_commit;                 /* CommitLimit / Committed_AS known */
+        uint64_t commit_limit_kb, committed_as_kb;
 };
 
 struct sv_snapshot_opts {
@@ -234,6 +250,8 @@ struct sv_snapshot_opts {
          * the runaway keeps allocating. Counters, PSI and memory.stat stay
          * zero and their SV_HAVE_* bits clear. */
         bool minimal;
+        /* sysctl root for vm.*: default PROC_ROOT/sys (/proc/sys) */
+        const char *sys_root;
 };
 
 /**

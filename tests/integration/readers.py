@@ -93,6 +93,9 @@ TOL_CHARGE = 64 * NCPU * PAGE   # bytes, see the docstring
 TOL_STAT_PAGES = 64 * NCPU * PAGE
 TOL_STAT_EVENTS = 64 * NCPU
 TOL_PSI_AVG = 0.02
+# Committed_AS is a per-cpu batched sum that moves with every mmap on the
+# machine; the sandbox's own processes stay well within this.
+TOL_COMMIT_KB = 64 * 1024
 
 # Distinctive, page-aligned limits (the kernel stores pages and shows
 # pages * PAGE_SIZE, so an unaligned value would read back rounded down).
@@ -123,7 +126,10 @@ NAME_BINARY = b"\xffnl\nbin\x01"   # not UTF-8, a newline, a control byte
 
 # ---- JSON schema: every key the snapshot has, so none goes unchecked ------
 TOP_KEYS = {"schema", "domain", "page_size", "total_ram_pages", "total_swap_pages",
-            "swappiness", "groups", "free_swap_pages", "swap_headroom"}
+            "swappiness", "groups", "free_swap_pages", "swap_headroom", "vm",
+            "commit_limit_kb", "committed_as_kb"}
+VM_KEYS = ["panic_on_oom", "oom_kill_allocating_task", "oom_dump_tasks",
+           "overcommit_memory", "overcommit_ratio", "overcommit_kbytes"]
 GROUP_KEYS = {"path", "parent", "ino", "memcg", "have", "subtree_control",
               "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
               "memory_peak", "swap_current", "swap_max", "oom_group", "events",
@@ -142,7 +148,7 @@ STAT_EVENT_KEYS = {"workingset_refault_anon", "workingset_refault_file", "pgscan
 PSI_KEYS = {"avg10", "avg60", "avg300", "total_usec"}
 CGEV_KEYS = {"populated", "frozen"}
 TASK_KEYS = {"pid", "ppid", "uid", "comm", "state", "flags", "starttime", "oom_score_adj",
-             "has_mm", "vm_size_kb", "rss_anon_kb", "rss_file_kb", "rss_shmem_kb",
+             "oom_adj", "has_mm", "vm_size_kb", "rss_anon_kb", "rss_file_kb", "rss_shmem_kb",
              "vm_swap_kb", "vm_pte_kb"}
 STATUS_KB = {"VmSize": "vm_size_kb", "RssAnon": "rss_anon_kb", "RssFile": "rss_file_kb",
              "RssShmem": "rss_shmem_kb", "VmSwap": "vm_swap_kb", "VmPTE": "vm_pte_kb"}
@@ -249,7 +255,8 @@ def kernel_task(pid):
     stat = read_bytes(f"{d}/stat")
     status = read_text(f"{d}/status")
     adj = read_text(f"{d}/oom_score_adj")
-    if stat is None or status is None or adj is None:
+    legacy_adj = read_text(f"{d}/oom_adj")
+    if stat is None or status is None or adj is None or legacy_adj is None:
         return None
     lp, rp = stat.index(b"("), stat.rindex(b")")
     comm = stat[lp + 1:rp].decode("utf-8", "surrogateescape")
@@ -267,6 +274,7 @@ def kernel_task(pid):
         "flags": int(rest[9 - 3]),
         "starttime": int(rest[22 - 3]),
         "oom_score_adj": int(adj),
+        "oom_adj": int(legacy_adj),
         "has_mm": "VmSize" in st,
     }
     if not t["has_mm"] and not t["flags"] & PF_KTHREAD:
@@ -391,6 +399,9 @@ def kernel_system(domain_rel=""):
         "swappiness": swappiness,
         "swap_headroom": kernel_swap_headroom(domain_rel, int(mi["SwapFree"][0]) * 1024,
                                               swappiness),
+        "vm": {k: int(read_text(f"/proc/sys/vm/{k}")) for k in VM_KEYS},
+        "commit_limit_kb": int(mi["CommitLimit"][0]),
+        "committed_as_kb": int(mi["Committed_AS"][0]),
     }
 
 
@@ -417,6 +428,8 @@ def tolerance(path):
     top = path[0]
     if top in ("memory_current", "memory_peak", "swap_current"):
         return TOL_CHARGE
+    if top == "committed_as_kb":
+        return TOL_COMMIT_KB
     if top == "stat":
         return TOL_STAT_EVENTS if path[1] in STAT_EVENT_KEYS else TOL_STAT_PAGES
     if top == "pressure":
@@ -698,7 +711,8 @@ def check_snapshot(snap, before, after, order, domain_rel):
             f"got {show(snap.get('domain'))}")
     compare_obj("system", snap, before["system"], after["system"],
                 ["page_size", "total_ram_pages", "total_swap_pages", "swappiness",
-                 "free_swap_pages", "swap_headroom"])
+                 "free_swap_pages", "swap_headroom", "vm", "commit_limit_kb",
+                 "committed_as_kb"])
 
     groups = snap.get("groups") or []
     paths = [g.get("path") for g in groups]

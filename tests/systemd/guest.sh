@@ -211,6 +211,21 @@ EOF
 check "daemon: journal has MESSAGE_ID=$MID_KILL with CGSENTRY_CGROUP=system.slice/hog.service, TRIGGER=tripwire, VICTIM_PID" \
     wait_for 10 kill_entry
 journalctl -o verbose --no-pager MESSAGE_ID=$MID_KILL >"$EV/kill.journal.txt" 2>&1
+# cgsentry history finds that kill in the journal (CGSENTRY_RECORD=1 entry).
+history_entry() {
+    "$CGSENTRY" history --json --no-kmsg >"$EV/history.json" 2>"$EV/history.err"
+    python3 - "$EV/history.json" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if sum(1 for r in recs if r["source"] == "cgsentryd"
+                  and r["domain"] == "/system.slice/hog.service"
+                  and r["group"] == "/system.slice/hog.service"
+                  and r["constraint"] == "tripwire" and r["victim"]["comm"] == "python3"
+                  and r["boot_id"] and len(r["killed"]) == 3) == 1 else 1)
+EOF
+}
+check "history: lists cgsentryd's kill of hog.service once, read from the journal" \
+    wait_for 10 history_entry
 check "daemon: status text counts the kill" \
     wait_for 5 bash -c "systemctl show -P StatusText cgsentryd.service | grep -q ', [1-9][0-9]* kills'"
 

@@ -1161,6 +1161,9 @@ static const struct bad_case bad_cases[] = {
           "groups[3].tasks[1].oom_score_adj: out of range" },
         { "\"oom_score_adj\": -1000", "\"oom_score_adj\": -1001",
           "groups[1].tasks[0].oom_score_adj: out of range" },
+        /* oom_score_adj 942..999 show as 16 in /proc/PID/oom_adj, 17 never */
+        { "\"oom_score_adj\": 500", "\"oom_score_adj\": 999, \"oom_adj\": 17",
+          "groups[3].tasks[1].oom_adj: out of range" },
         { "\"comm\": \"python3\"", "\"comm\": \"0123456789abcdef\"",
           "groups[2].tasks[1].comm: longer than 15 bytes" },
         { "\"comm\": \"nginx\"", "\"comm\": \"ngi\\u0000nx\"",
