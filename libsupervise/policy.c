@@ -230,109 +230,6 @@ static const struct sv_policy *find_loaded(const struct sv_policy_registry *reg,
         return NULL;
 }
 
-/* Who may own what we execute: root when we are root (the daemon), else
- * root or ourselves. */
-static bool trusted_owner(uid_t uid)
-{
-        return uid == 0 || uid == geteuid();
-}
-
-/* Is the file behind @fd one we may execute? */
-static int check_file(int fd, const char *path, struct sv_error *err)
-{
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return fail(err, errno, path, "cannot stat the policy plugin: %s", strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail(err, EINVAL, path, "policy plugin is not a regular file");
-        /* Anyone who can write it could replace its code, which runs as root. */
-        if (st.st_mode & S_IWOTH)
-                return fail(err, EPERM, path, "refusing to load a world-writable policy plugin");
-        if (st.st_mode & S_IWGRP)
-                return fail(err, EPERM, path, "refusing to load a group-writable policy plugin");
-        if (!trusted_owner(st.st_uid))
-                return fail(err, EPERM, path,
-                            "refusing to load a policy plugin not owned by %s (owner uid %u)",
-                            geteuid() == 0 ? "root" : "root or us", (unsigned)st.st_uid);
-        return 0;
-}
-
-/*
- * Open the directory @dir, checking every directory from "/" down to it as
- * sshd checks the path of its keys: each must be owned by root (or us) and
- * writable by nobody else, or whoever can write one could swap what lies
- * below. The one exception is a sticky directory such as /tmp, through an
- * entry that is ours: the sticky bit keeps others from renaming or removing
- * it. Symbolic links are resolved first (realpath()), then the walk follows
- * none, so the directory opened is the one checked. Returns an O_PATH fd.
- */
-static int open_trusted_dir(const char *dir, const char *path, struct sv_error *err)
-{
-        char *real = realpath(dir, NULL), *p, *next;
-        struct stat st, parent = { 0 };
-        int fd = -1, r;
-
-        if (!real)
-                return fail(err, errno, path, "cannot resolve its directory: %s", strerror(errno));
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        for (p = real; fd >= 0; p = next) {
-                if (fstat(fd, &st) < 0) {
-                        r = fail(err, errno, path, "cannot stat %s: %s", real, strerror(errno));
-                        goto out;
-                }
-                /* What we reached through a sticky, others-writable parent must be
-                 * ours; everything else must be writable by nobody but its owner. */
-                if (!trusted_owner(st.st_uid) ||
-                    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) ||
-                    ((parent.st_mode & S_ISVTX) && (parent.st_mode & (S_IWGRP | S_IWOTH)) &&
-                     !trusted_owner(st.st_uid))) {
-                        *p = '\0';
-                        r = fail(err, EPERM, path,
-                                 "refusing to load a policy plugin from %s: %s (owner uid %u, "
-                                 "mode %04o)",
-                                 *real ? real : "/",
-                                 !trusted_owner(st.st_uid) ? "owned by another user"
-                                 : (st.st_mode & S_IWOTH)  ? "a world-writable directory"
-                                                           : "a group-writable directory",
-                                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-                        goto out;
-                }
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                next = strchrnul(p, '/');
-                {
-                        char saved = *next;
-                        int child;
-
-                        *next = '\0';
-                        child = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        *next = saved;
-                        if (child < 0) {
-                                r = fail(err, errno, path, "cannot open its directory: %s",
-                                         strerror(errno));
-                                goto out;
-                        }
-                        parent = st;
-                        close(fd);
-                        fd = child;
-                }
-        }
-        if (fd < 0) {
-                r = fail(err, errno, path, "cannot open /: %s", strerror(errno));
-                goto out;
-        }
-        free(real);
-        return fd;
-out:
-        if (fd >= 0)
-                close(fd);
-        free(real);
-        return r;
-}
-
 /* Validate what cgsentry_policy_entry() returned. */
 static int check_descriptor(const struct cgsentry_policy *d, const char *path,
                             const char *expect_name, struct sv_error *err)
@@ -368,7 +265,7 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         char *copy = strdup(path), *slash, fdpath[64];
         const char *dir, *base;
         void *dl, *sym;
-        int dfd, fd, r;
+        int fd, r;
 
         if (!copy)
                 return fail(err, ENOMEM, path, "out of memory");
@@ -381,31 +278,10 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
                 dir = slash == copy ? "/" : copy;
                 base = slash + 1;
         }
-        dfd = open_trusted_dir(dir, path, err);
-        if (dfd < 0) {
-                free(copy);
-                if (dfd == -ENOENT)
-                        return fail(err, ENOENT, path, "no such policy plugin");
-                return dfd;
-        }
-        /* The file itself: no symbolic link, checked through the fd that is
-         * then loaded, so what was checked is what runs. */
-        fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-        r = fd < 0 ? -errno : 0;
-        close(dfd);
+        fd = sv__open_trusted(dir, base, path, "load", "policy plugin", err);
         free(copy);
-        if (r == -ENOENT)
-                return fail(err, ENOENT, path, "no such policy plugin");
-        if (r == -ELOOP)
-                return fail(err, ELOOP, path, "refusing to load a policy plugin that is a "
-                                              "symbolic link");
-        if (r < 0)
-                return fail(err, -r, path, "cannot open the policy plugin: %s", strerror(-r));
-        r = check_file(fd, path, err);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
+        if (fd < 0)
+                return fd;
         /*
          * dlopen() the very file descriptor that was checked. The loader
          * recognises objects it already has by name and by inode: the fd

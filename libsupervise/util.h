@@ -48,6 +48,17 @@ const char *sv__escape_text(const char *s, char *out, size_t size);
 
 /* No "." or ".." component: a path that stays below where it starts. */
 bool sv__path_is_plain(const char *path);
+
+/*
+ * sv__open_trusted() - open @base in @dir (@path names it in messages) for
+ * cgsentry to @verb ("load", "run") as a @noun ("policy plugin", "hook"),
+ * only if root (or we) owns it and every directory from / down to it, and
+ * nobody else can write any of them (a sticky /tmp through our own entry
+ * excepted). No symbolic link is followed after realpath(@dir). Returns an
+ * O_RDONLY fd of the file, or -errno with the reason in @err.
+ */
+int sv__open_trusted(const char *dir, const char *base, const char *path, const char *verb,
+                     const char *noun, struct sv_error *err);
 /* strdup of "/" + path with duplicate and trailing slashes removed. */
 char *sv__path_normalize(const char *path);
 
