@@ -77,23 +77,6 @@ const char *sv_policy_default_dir(void)
         return CGSENTRY_POLICY_DIR;
 }
 
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                err->err = e;
-                snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
-                va_start(ap, fmt);
-                vsnprintf(err->what, sizeof(err->what), fmt, ap);
-                va_end(ap);
-        }
-        return -e;
-}
-
 /* ---- the builtin kernel policy ------------------------------------------ */
 
 static int host_kernel_choose(const struct cgsentry_view *view, struct cgsentry_decision *d);
@@ -235,23 +218,23 @@ static int check_descriptor(const struct cgsentry_policy *d, const char *path,
                             const char *expect_name, struct sv_error *err)
 {
         if (!d)
-                return fail(err, ENOEXEC, path, "%s() returned NULL", CGSENTRY_POLICY_ENTRY_SYMBOL);
+                return sv__errorf(err, ENOEXEC, path, "%s() returned NULL", CGSENTRY_POLICY_ENTRY_SYMBOL);
         /* abi_major, abi_minor and struct_size come first in every ABI version. */
         if (d->abi_major != CGSENTRY_POLICY_ABI_MAJOR)
-                return fail(err, EPROTONOSUPPORT, path,
+                return sv__errorf(err, EPROTONOSUPPORT, path,
                             "policy ABI %" PRIu32 ".%" PRIu32 " is not supported (this cgsentry "
                             "speaks ABI %d.x)",
                             d->abi_major, d->abi_minor, CGSENTRY_POLICY_ABI_MAJOR);
         if (d->struct_size < DESCRIPTOR_SIZE_1_0)
-                return fail(err, ENOEXEC, path,
+                return sv__errorf(err, ENOEXEC, path,
                             "policy descriptor is %" PRIu32 " bytes, ABI %d.0 needs at least %zu",
                             d->struct_size, CGSENTRY_POLICY_ABI_MAJOR, DESCRIPTOR_SIZE_1_0);
         if (!valid_name(d->name))
-                return fail(err, ENOEXEC, path, "policy name missing or not [a-z0-9_-]");
+                return sv__errorf(err, ENOEXEC, path, "policy name missing or not [a-z0-9_-]");
         if (!d->choose)
-                return fail(err, ENOEXEC, path, "policy '%s' has no choose()", d->name);
+                return sv__errorf(err, ENOEXEC, path, "policy '%s' has no choose()", d->name);
         if (expect_name && strcmp(d->name, expect_name) != 0)
-                return fail(err, ENOEXEC, path, "file declares the policy '%s', not '%s'", d->name,
+                return sv__errorf(err, ENOEXEC, path, "file declares the policy '%s', not '%s'", d->name,
                             expect_name);
         return 0;
 }
@@ -268,7 +251,7 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         int fd, r;
 
         if (!copy)
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         slash = strrchr(copy, '/');
         if (!slash) {
                 dir = ".";
@@ -292,14 +275,14 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 close(fd);
-                return fail(err, ELIBBAD, path, "dlopen failed: %s", dlerror());
+                return sv__errorf(err, ELIBBAD, path, "dlopen failed: %s", dlerror());
         }
 
         sym = dlsym(dl, CGSENTRY_POLICY_ENTRY_SYMBOL);
         if (!sym) {
                 dlclose(dl);
                 close(fd);
-                return fail(err, ENOEXEC, path, "not a cgsentry policy plugin: no symbol %s",
+                return sv__errorf(err, ENOEXEC, path, "not a cgsentry policy plugin: no symbol %s",
                             CGSENTRY_POLICY_ENTRY_SYMBOL);
         }
         /* POSIX guarantees dlsym() results convert to function pointers. */
@@ -319,7 +302,7 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
                 policy_free(p); /* p->dl is still NULL: closed below */
                 dlclose(dl);
                 close(fd);
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         }
         p->dl = dl;
         p->fd = fd;
@@ -337,7 +320,7 @@ int sv_policy_registry_load_file(struct sv_policy_registry *reg, const char *pat
                 return load_file(reg, path, NULL, ret, err);
         /* A bare name would make dlopen() search the library path. */
         if (asprintf(&rel, "./%s", path) < 0)
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         r = load_file(reg, rel, NULL, ret, err);
         free(rel);
         return r;
@@ -351,7 +334,7 @@ int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
         int r;
 
         if (!valid_name(name))
-                return fail(err, EINVAL, name, "invalid policy name (expected [a-z0-9_-]+)");
+                return sv__errorf(err, EINVAL, name, "invalid policy name (expected [a-z0-9_-]+)");
         p = find_loaded(reg, name);
         if (p) {
                 *ret = p;
@@ -359,7 +342,7 @@ int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
         }
         if (asprintf(&path, "%s/" SV_POLICY_FILE_PREFIX "%s" SV_POLICY_FILE_SUFFIX, reg->dir,
                      name) < 0)
-                return fail(err, ENOMEM, name, "out of memory");
+                return sv__errorf(err, ENOMEM, name, "out of memory");
         r = load_file(reg, path, name, ret, err);
         free(path);
         return r;
@@ -492,10 +475,10 @@ int sv_policy_instance_new(const struct sv_policy *p, const char *options,
         if (!options)
                 options = "";
         if (!p->desc.init && options[strspn(options, " \t\n")])
-                return fail(err, EINVAL, policy_where(p), "policy '%s' takes no options", p->name);
+                return sv__errorf(err, EINVAL, policy_where(p), "policy '%s' takes no options", p->name);
         inst = calloc(1, sizeof(*inst));
         if (!inst)
-                return fail(err, ENOMEM, policy_where(p), "out of memory");
+                return sv__errorf(err, ENOMEM, policy_where(p), "out of memory");
         inst->policy = p;
         if (p->desc.init) {
                 r = p->desc.init(options, &inst->state, msg, sizeof(msg));
@@ -503,7 +486,7 @@ int sv_policy_instance_new(const struct sv_policy *p, const char *options,
                         /* A positive or zero "error" would be a plugin bug; keep it -errno. */
                         free(inst);
                         msg[sizeof(msg) - 1] = 0;
-                        return fail(err, -r, policy_where(p), "policy '%s': %s", p->name,
+                        return sv__errorf(err, -r, policy_where(p), "policy '%s': %s", p->name,
                                     msg[0] ? msg : strerror(-r));
                 }
         }
@@ -838,18 +821,18 @@ int sv_policy_choose(struct sv_policy_instance *inst, const struct sv_policy_vie
         r = p->desc.choose(&v->view, inst->state, &d);
         text[sizeof(text) - 1] = 0;
         if (r < 0)
-                return fail(err, -r, policy_where(p), "policy '%s' failed: %s", p->name,
+                return sv__errorf(err, -r, policy_where(p), "policy '%s' failed: %s", p->name,
                             text[0] ? text : strerror(-r));
         if (r > 0 || d.group < -1 || d.group >= (int32_t)v->view.n_groups || d.task < -1 ||
             d.task >= (int32_t)v->view.n_tasks || (d.group < 0 && d.task >= 0))
-                return fail(err, EBADMSG, policy_where(p),
+                return sv__errorf(err, EBADMSG, policy_where(p),
                             "policy '%s' returned an invalid decision (%d, group %" PRId32
                             ", task %" PRId32 ")",
                             p->name, r, d.group, d.task);
         if (d.task >= 0) {
                 uint32_t tg = (uint32_t)v->tasks[d.task].group;
                 if (tg < (uint32_t)d.group || tg >= v->groups[d.group].subtree_end)
-                        return fail(err, EBADMSG, policy_where(p),
+                        return sv__errorf(err, EBADMSG, policy_where(p),
                                     "policy '%s' named a task outside the group it chose", p->name);
         }
         ret->group = d.group < 0 ? -1 : d.group + v->domain;

@@ -15,23 +15,6 @@
 
 #include "util.h"
 
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                err->err = e;
-                snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
-                va_start(ap, fmt);
-                vsnprintf(err->what, sizeof(err->what), fmt, ap);
-                va_end(ap);
-        }
-        return -e;
-}
-
 /* Who may own what we execute: root when we are root (the daemon), else
  * root or ourselves. */
 static bool trusted_owner(uid_t uid)
@@ -46,16 +29,16 @@ static int check_file(int fd, const char *path, const char *verb, const char *no
         struct stat st;
 
         if (fstat(fd, &st) < 0)
-                return fail(err, errno, path, "cannot stat the %s: %s", noun, strerror(errno));
+                return sv__errorf(err, errno, path, "cannot stat the %s: %s", noun, strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return fail(err, EINVAL, path, "%s is not a regular file", noun);
+                return sv__errorf(err, EINVAL, path, "%s is not a regular file", noun);
         /* Anyone who can write it could replace its code, which runs as root. */
         if (st.st_mode & S_IWOTH)
-                return fail(err, EPERM, path, "refusing to %s a world-writable %s", verb, noun);
+                return sv__errorf(err, EPERM, path, "refusing to %s a world-writable %s", verb, noun);
         if (st.st_mode & S_IWGRP)
-                return fail(err, EPERM, path, "refusing to %s a group-writable %s", verb, noun);
+                return sv__errorf(err, EPERM, path, "refusing to %s a group-writable %s", verb, noun);
         if (!trusted_owner(st.st_uid))
-                return fail(err, EPERM, path, "refusing to %s a %s not owned by %s (owner uid %u)",
+                return sv__errorf(err, EPERM, path, "refusing to %s a %s not owned by %s (owner uid %u)",
                             verb, noun, geteuid() == 0 ? "root" : "root or us",
                             (unsigned)st.st_uid);
         return 0;
@@ -78,11 +61,11 @@ static int open_trusted_dir(const char *dir, const char *path, const char *verb,
         int fd = -1, r;
 
         if (!real)
-                return fail(err, errno, path, "cannot resolve its directory: %s", strerror(errno));
+                return sv__errorf(err, errno, path, "cannot resolve its directory: %s", strerror(errno));
         fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         for (p = real; fd >= 0; p = next) {
                 if (fstat(fd, &st) < 0) {
-                        r = fail(err, errno, path, "cannot stat %s: %s", real, strerror(errno));
+                        r = sv__errorf(err, errno, path, "cannot stat %s: %s", real, strerror(errno));
                         goto out;
                 }
                 /* What we reached through a sticky, others-writable parent must be
@@ -92,7 +75,7 @@ static int open_trusted_dir(const char *dir, const char *path, const char *verb,
                     ((parent.st_mode & S_ISVTX) && (parent.st_mode & (S_IWGRP | S_IWOTH)) &&
                      !trusted_owner(st.st_uid))) {
                         *p = '\0';
-                        r = fail(err, EPERM, path,
+                        r = sv__errorf(err, EPERM, path,
                                  "refusing to %s a %s from %s: %s (owner uid %u, mode %04o)",
                                  verb, noun, *real ? real : "/",
                                  !trusted_owner(st.st_uid) ? "owned by another user"
@@ -114,7 +97,7 @@ static int open_trusted_dir(const char *dir, const char *path, const char *verb,
                         child = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         *next = saved;
                         if (child < 0) {
-                                r = fail(err, errno, path, "cannot open its directory: %s",
+                                r = sv__errorf(err, errno, path, "cannot open its directory: %s",
                                          strerror(errno));
                                 goto out;
                         }
@@ -124,7 +107,7 @@ static int open_trusted_dir(const char *dir, const char *path, const char *verb,
                 }
         }
         if (fd < 0) {
-                r = fail(err, errno, path, "cannot open /: %s", strerror(errno));
+                r = sv__errorf(err, errno, path, "cannot open /: %s", strerror(errno));
                 goto out;
         }
         free(real);
@@ -142,19 +125,19 @@ int sv__open_trusted(const char *dir, const char *base, const char *path, const 
         int dfd = open_trusted_dir(dir, path, verb, noun, err), fd, r;
 
         if (dfd < 0)
-                return dfd == -ENOENT ? fail(err, ENOENT, path, "no such %s", noun) : dfd;
+                return dfd == -ENOENT ? sv__errorf(err, ENOENT, path, "no such %s", noun) : dfd;
         /* The file itself: no symbolic link, checked through the fd that is
          * then loaded, so what was checked is what runs. */
         fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         r = fd < 0 ? -errno : 0;
         close(dfd);
         if (r == -ENOENT)
-                return fail(err, ENOENT, path, "no such %s", noun);
+                return sv__errorf(err, ENOENT, path, "no such %s", noun);
         if (r == -ELOOP)
-                return fail(err, ELOOP, path, "refusing to %s a %s that is a symbolic link", verb,
+                return sv__errorf(err, ELOOP, path, "refusing to %s a %s that is a symbolic link", verb,
                             noun);
         if (r < 0)
-                return fail(err, -r, path, "cannot open the %s: %s", noun, strerror(-r));
+                return sv__errorf(err, -r, path, "cannot open the %s: %s", noun, strerror(-r));
         r = check_file(fd, path, verb, noun, err);
         if (r < 0) {
                 close(fd);

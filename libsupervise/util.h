@@ -27,6 +27,9 @@ int sv__open_regular(int dirfd, const char *name);
 
 /* Record an error (when @err is non-NULL) and return -@e. @e is positive. */
 int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what);
+/* @err (when non-NULL) says @path and the formatted reason; returns -@e. */
+int sv__errorf(struct sv_error *err, int e, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* ENOENT, ENODEV, ESRCH: the object went away while we looked. */
 static inline int sv__is_gone(int r)
