@@ -56,6 +56,10 @@ struct conn {
         size_t len;
         bool answered; /* a reply is queued: ignore further input */
         bool one;      /* status of one group */
+        /* Refused (EACCES) or turned away (EBUSY): answered once the request
+         * is read, since closing a unix socket with unread input resets it
+         * and the client would see ECONNRESET instead of the reason. */
+        int refuse;
         struct collect *collect;
         uid_t uid;
 };
@@ -220,14 +224,36 @@ static void metrics_done(void *userdata, int error, const struct cgsentry_daemon
         reply_json(c, o);
 }
 
+static void refuse(struct conn *c)
+{
+        struct supervisor *sv = c->ctl->sv;
+
+        if (c->refuse == EBUSY)
+                reply_error(c, EBUSY, "busy: %d requests are running; try again",
+                            MAX_CONNECTIONS);
+        else if (sv->cfg->control_group)
+                reply_error(c, EACCES, "permission denied: cgsentryd answers root and members "
+                                       "of group %s only",
+                            sv->cfg->control_group);
+        else
+                reply_error(c, EACCES, "permission denied: cgsentryd answers root only "
+                                       "(ControlGroup= in its configuration names a group that "
+                                       "may ask too)");
+}
+
 static void handle_request(struct conn *c)
 {
         struct supervisor *sv = c->ctl->sv;
-        json_tokener *tok = json_tokener_new();
+        json_tokener *tok;
         json_object *req = NULL, *m = NULL, *cg = NULL;
         const char *method, *cgroup = NULL;
         int r;
 
+        if (c->refuse) {
+                refuse(c);
+                return;
+        }
+        tok = json_tokener_new();
         if (tok) {
                 json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
                 req = json_tokener_parse_ex(tok, c->req, (int)c->len);
@@ -309,7 +335,11 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                 uv_read_stop(s);
                 handle_request(c);
         } else if (c->len >= MAX_REQUEST - 1) {
-                reply_error(c, EMSGSIZE, "request longer than %d bytes", MAX_REQUEST - 1);
+                if (c->refuse)
+                        refuse(c);
+                else
+                        reply_error(c, EMSGSIZE, "request longer than %d bytes",
+                                    MAX_REQUEST - 1);
         }
 }
 
@@ -373,20 +403,9 @@ static void on_connection(uv_stream_t *server, int status)
                                   sv->cfg->control_gid, geteuid())) {
                 cgsentry_log(LOG_DEBUG, NULL, "control socket: refused uid %u (pid %d)",
                              (unsigned)cred.uid, (int)cred.pid);
-                if (sv->cfg->control_group)
-                        reply_error(c, EACCES, "permission denied: cgsentryd answers root and "
-                                               "members of group %s only",
-                                    sv->cfg->control_group);
-                else
-                        reply_error(c, EACCES, "permission denied: cgsentryd answers root only "
-                                               "(ControlGroup= in its configuration names a "
-                                               "group that may ask too)");
-                return;
-        }
-        if (ctl->n_conns > MAX_CONNECTIONS) {
-                reply_error(c, EBUSY, "busy: %d requests are running; try again",
-                            MAX_CONNECTIONS);
-                return;
+                c->refuse = EACCES;
+        } else if (ctl->n_conns > MAX_CONNECTIONS) {
+                c->refuse = EBUSY;
         }
         uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 }

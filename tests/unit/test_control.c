@@ -631,6 +631,23 @@ static void test_socket_end_to_end(void **state)
         }
         free(cmd);
 
+        /* Anyone else gets the reason, not a reset connection (the daemon
+         * reads the request before it refuses). */
+        if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0) {
+                assert_int_equal(chmod(e->dir, 0755), 0);
+                assert_true(asprintf(&cmd, "setpriv --reuid=65534 --regid=65534 --clear-groups "
+                                           "%s status --socket %s 2> %s/refused.txt",
+                                     CGSENTRY_BIN, sock, e->dir) > 0);
+                assert_int_equal(run_client(e, cmd), 2);
+                free(cmd);
+                assert_true(asprintf(&cmd, "%s/refused.txt", e->dir) > 0);
+                out = slurp(cmd);
+                assert_non_null(strstr(out, "cgsentry status: permission denied: cgsentryd "
+                                            "answers root only"));
+                free(out);
+                free(cmd);
+        }
+
         /* Not running: exit 3. */
         control_stop(ctl);
         assert_int_equal(access(sock, F_OK), -1);
