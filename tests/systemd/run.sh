@@ -251,8 +251,9 @@ EOF
 sed -e "s|^ExecStart=.*|ExecStart=\"$BUILD/daemon/cgsentryd\" -c /run/cgsentry-test/cgsentry.conf|" \
     -e 's|^WatchdogSec=.*|WatchdogSec=5s|' \
     "$SRC/packaging/systemd/cgsentryd.service.in" >"$STAGE/units/cgsentryd.service"
-# How it ended (the unit is unloaded once inactive, taking that with it).
-sed -i '/^\[Service\]/a ExecStopPost=/bin/sh -c '"'"'echo "$$SERVICE_RESULT/$$EXIT_CODE/$$EXIT_STATUS" >>/run/cgsentry-test/cgsentryd.exit'"'"'' \
+# How it ended (the unit is unloaded once inactive, taking that with it);
+# "+": outside the unit's sandbox, which makes /run read-only.
+sed -i '/^\[Service\]/a ExecStopPost=+/bin/sh -c '"'"'echo "$$SERVICE_RESULT/$$EXIT_CODE/$$EXIT_STATUS" >>/run/cgsentry-test/cgsentryd.exit'"'"'' \
     "$STAGE/units/cgsentryd.service"
 grep -q '^WatchdogSec=5s$' "$STAGE/units/cgsentryd.service" ||
     { echo "$0: packaging/systemd/cgsentryd.service.in has no WatchdogSec= line" >&2; exit 2; }
