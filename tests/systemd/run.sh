@@ -22,7 +22,9 @@
 # (systemd's boot messages on the console, console shown live),
 # SYSTEMD_TEST_GUEST=SCRIPT (run SCRIPT BUILD_DIR RESULTS_DIR instead of
 # guest.sh: it must be under the source, build or results tree, or on the
-# host root outside /tmp), and the sandbox's SANDBOX_NO_KVM=1 / SANDBOX_KVER=... .
+# host root outside /tmp; tests/install uses it), SYSTEMD_TEST_NAME (the
+# test's name in messages, default vm.systemd), and the sandbox's
+# SANDBOX_NO_KVM=1 / SANDBOX_KVER=... .
 set -uo pipefail
 
 readonly EX_SKIP=77
@@ -54,7 +56,7 @@ DEBUG=${SYSTEMD_TEST_DEBUG:-0}
 skip() {
     {
         echo "======================================================================"
-        printf 'SKIPPED: vm.systemd: %s\n' "$1"
+        printf 'SKIPPED: %s: %s\n' "${SYSTEMD_TEST_NAME:-vm.systemd}" "$1"
         shift
         (($#)) && printf '%s\n' "$@" | sed 's/^/  /'
         echo "======================================================================"
