@@ -37,8 +37,8 @@ for t in "${CGSENTRY_DEB_DEPS[@]}"; do
     [[ $t == lintian && $lint == 0 ]] || tools+=("$t")
 done
 cgsentry_install_deps "${tools[@]}"
-profile=()
-((check)) || profile=(-Pnocheck)
+profile=() apt_profile=()
+((check)) || { profile=(-Pnocheck); apt_profile=(--build-profiles=nocheck); }
 if ! dpkg-checkbuilddeps "${profile[@]}" debian/control >/dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then
         dpkg-checkbuilddeps "${profile[@]}" debian/control || true
@@ -48,7 +48,7 @@ if ! dpkg-checkbuilddeps "${profile[@]}" debian/control >/dev/null 2>&1; then
     echo "installing the build dependencies of packaging/debian/control"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends \
-        "${profile[@]}" ./
+        "${apt_profile[@]}" ./
 fi
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
