@@ -5,6 +5,11 @@
 
 CGSENTRY_BUILD_DEPS=(cmake gcc make pkg-config libjson-c-dev libcmocka-dev libuv1-dev
                      libcgroup-dev libsystemd-dev libinih-dev python3)
+# The tests of the man pages (man --warnings) and of the bash completion.
+CGSENTRY_TEST_DEPS=(man-db bash-completion)
+# tools/deb.sh; the packages' own build dependencies come from
+# packaging/debian/control.
+CGSENTRY_DEB_DEPS=(dpkg-dev debhelper lintian)
 CGSENTRY_SANDBOX_DEPS=(qemu-system-x86 linux-image-amd64 busybox-static)
 # libFuzzer comes with clang's runtime (tools/fuzz.sh).
 CGSENTRY_FUZZ_DEPS=(clang libclang-rt-14-dev)

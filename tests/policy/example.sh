@@ -17,12 +17,13 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cgsentry-policy-example.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-INST=$WORK/inst
-
-cmake --install "$BUILD" --prefix "$INST" >"$WORK/install.log" 2>&1 || {
+# Through DESTDIR as well: a distribution's build installs some files to
+# absolute paths (/etc, /lib/systemd/system) that --prefix does not move.
+DESTDIR=$WORK/root cmake --install "$BUILD" --prefix /inst >"$WORK/install.log" 2>&1 || {
         cat "$WORK/install.log"
         exit 1
 }
+INST=$WORK/root/inst
 PC=$(find "$INST" -name cgsentry-policy.pc -print -quit)
 [[ -n $PC ]] || { echo "FAIL: cgsentry-policy.pc was not installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$PC")

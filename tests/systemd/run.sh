@@ -22,7 +22,9 @@
 # (systemd's boot messages on the console, console shown live),
 # SYSTEMD_TEST_GUEST=SCRIPT (run SCRIPT BUILD_DIR RESULTS_DIR instead of
 # guest.sh: it must be under the source, build or results tree, or on the
-# host root outside /tmp), and the sandbox's SANDBOX_NO_KVM=1 / SANDBOX_KVER=... .
+# host root outside /tmp; tests/install uses it), SYSTEMD_TEST_NAME (the
+# test's name in messages, default vm.systemd), and the sandbox's
+# SANDBOX_NO_KVM=1 / SANDBOX_KVER=... .
 set -uo pipefail
 
 readonly EX_SKIP=77
@@ -54,7 +56,7 @@ DEBUG=${SYSTEMD_TEST_DEBUG:-0}
 skip() {
     {
         echo "======================================================================"
-        printf 'SKIPPED: vm.systemd: %s\n' "$1"
+        printf 'SKIPPED: %s: %s\n' "${SYSTEMD_TEST_NAME:-vm.systemd}" "$1"
         shift
         (($#)) && printf '%s\n' "$@" | sed 's/^/  /'
         echo "======================================================================"
@@ -251,8 +253,9 @@ EOF
 sed -e "s|^ExecStart=.*|ExecStart=\"$BUILD/daemon/cgsentryd\" -c /run/cgsentry-test/cgsentry.conf|" \
     -e 's|^WatchdogSec=.*|WatchdogSec=5s|' \
     "$SRC/packaging/systemd/cgsentryd.service.in" >"$STAGE/units/cgsentryd.service"
-# How it ended (the unit is unloaded once inactive, taking that with it).
-sed -i '/^\[Service\]/a ExecStopPost=/bin/sh -c '"'"'echo "$$SERVICE_RESULT/$$EXIT_CODE/$$EXIT_STATUS" >>/run/cgsentry-test/cgsentryd.exit'"'"'' \
+# How it ended (the unit is unloaded once inactive, taking that with it);
+# "+": outside the unit's sandbox, which makes /run read-only.
+sed -i '/^\[Service\]/a ExecStopPost=+/bin/sh -c '"'"'echo "$$SERVICE_RESULT/$$EXIT_CODE/$$EXIT_STATUS" >>/run/cgsentry-test/cgsentryd.exit'"'"'' \
     "$STAGE/units/cgsentryd.service"
 grep -q '^WatchdogSec=5s$' "$STAGE/units/cgsentryd.service" ||
     { echo "$0: packaging/systemd/cgsentryd.service.in has no WatchdogSec= line" >&2; exit 2; }
