@@ -131,6 +131,17 @@ static int n_alive(struct supervisor *sv, const struct killjob *k)
         return n;
 }
 
+/* 0 once the kill is done: cgroup.kill empties the cgroup (-ENOENT: and
+ * it was removed); a per-process kill spared someone (Protect=, -1000) or
+ * could not use cgroup.kill, so it waits for the processes it signalled,
+ * not for an empty cgroup. */
+static int left_alive(struct supervisor *sv, struct killjob *k)
+{
+        int r = k->use_cgroup_kill ? sv->ops.populated(sv->ops.userdata, sv->root_fd, k->path)
+                                   : n_alive(sv, k);
+        return r == -ENOENT ? 0 : r;
+}
+
 static void confirm_cb(uv_timer_t *t)
 {
         struct group *g = t->data;
@@ -138,15 +149,11 @@ static void confirm_cb(uv_timer_t *t)
         struct killjob *k = g->kill;
         struct cgsentry_log_fields f = { .cgroup = k->shown, .message_id = CGSENTRY_MID_KILL };
         const char *path = k->shown;
-        /* cgroup.kill empties the cgroup; a per-process kill spared someone
-         * (Protect=, -1000) or could not use cgroup.kill: wait for the
-         * processes it signalled, not for an empty cgroup. */
-        int r = k->use_cgroup_kill ? sv->ops.populated(sv->ops.userdata, sv->root_fd, k->path)
-                                   : n_alive(sv, k);
+        int r = left_alive(sv, k);
         uint64_t took = uv_now(sv->loop) - k->started_ms;
 
         mrelease_pending(sv, k);
-        if ((r == 0 || r == -ENOENT) && k->use_cgroup_kill) {
+        if (r == 0 && k->use_cgroup_kill) {
                 cgsentry_log(LOG_INFO, &f, "/%s is empty %" PRIu64 " ms after the kill", path,
                              took);
         } else if (r == 0) {
@@ -159,7 +166,7 @@ static void confirm_cb(uv_timer_t *t)
                              "/%s still has processes %d ms after SIGKILL (stuck in D state?)",
                              path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
         }
-        cgsentry_stats_outcome(&sv->stats, k->stats_id, r == 0 || r == -ENOENT, took);
+        cgsentry_stats_outcome(&sv->stats, k->stats_id, r == 0, took);
         killjob_close(g);
 }
 
@@ -260,8 +267,15 @@ static void grace_cb(uv_timer_t *t)
  * daemon stops: the SIGKILL of a grace period is sent now rather than never. */
 void killjob_finish_now(struct group *g)
 {
-        if (g->kill && g->kill->grace_pending)
+        struct killjob *k = g->kill;
+
+        if (k && k->grace_pending)
                 (void)sigkill_all(g);
+        else if (k && k->confirm_left && left_alive(g->sv, k) == 0)
+                /* The usual way a service's kill ends: its manager removed
+                 * the emptied cgroup before the confirm timer looked. */
+                cgsentry_stats_outcome(&g->sv->stats, k->stats_id, true,
+                                       uv_now(g->sv->loop) - k->started_ms);
         killjob_close(g);
 }
 

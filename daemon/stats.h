@@ -52,7 +52,7 @@ struct cgsentry_kill_entry {
         bool dry_run;
         enum cgsentry_kill_outcome outcome;
         int64_t reaction_usec; /* event to first signal; -1 unknown */
-        int64_t emptied_msec;  /* first signal to empty; -1 not yet */
+        int64_t emptied_msec;  /* the kill's start to empty; -1 not yet */
 };
 
 struct cgsentry_stats {
@@ -78,7 +78,7 @@ uint64_t cgsentry_stats_kill(struct cgsentry_stats *st, const struct cgsentry_ki
 struct cgsentry_kill_entry *cgsentry_stats_find(struct cgsentry_stats *st, uint64_t id);
 /* The first signal of kill @id went out @usec after the event. */
 void cgsentry_stats_reaction(struct cgsentry_stats *st, uint64_t id, uint64_t usec);
-/* Kill @id is confirmed (@emptied) or gave up, @msec after its first signal. */
+/* Kill @id is confirmed (@emptied) or gave up, @msec after it started. */
 void cgsentry_stats_outcome(struct cgsentry_stats *st, uint64_t id, bool emptied, uint64_t msec);
 /* The recent kills, oldest first: i from 0 to n_recent - 1. */
 const struct cgsentry_kill_entry *cgsentry_stats_recent(const struct cgsentry_stats *st, size_t i);

@@ -159,7 +159,7 @@ static void kill_line(FILE *out, json_object *k, const char *indent)
         if (reaction >= 0)
                 fprintf(out, "; first signal %" PRId64 " us after the event", reaction);
         if (strcmp(outcome, "emptied") == 0 && emptied >= 0)
-                fprintf(out, "; gone %" PRId64 " ms later", emptied);
+                fprintf(out, "; all gone %" PRId64 " ms after the kill started", emptied);
         else if (strcmp(outcome, "stuck") == 0)
                 fprintf(out, "; processes were still there when confirming gave up");
         else if (strcmp(outcome, "pending") == 0)

@@ -252,11 +252,23 @@ check "tripwire armed on a service by the shipped rule (memory.high at 90% of 12
 check "the operator's memory.high (max) is kept in trusted.cgsentry.memory_high" \
     [ "$(xattr_of tw-idle.service)" = max ]
 
-# --- Hooks (ExecAfterKill=) go here: a drop-in adding ExecAfterKill= to
-# --- [Rule services], reloaded before the runaway below, and after it a
-# --- check that the hook ran with CGSENTRY_CGROUP, CGSENTRY_TRIGGER,
-# --- CGSENTRY_RULE, CGSENTRY_VICTIM_PID, CGSENTRY_KILLED_PIDS and the
-# --- memory figures in its environment.
+# ---------------------------------------------------------------------------
+# An ExecAfterKill= hook for the shipped [Rule services] (a drop-in). The
+# hook inherits the unit's read-only file system: it prints its environment,
+# which cgsentryd logs line by line, and the journal is checked.
+# ---------------------------------------------------------------------------
+HOOK=/usr/local/lib/cgsentry-install-test/after-kill
+install -d -m 0755 "${HOOK%/*}"
+printf '#!/bin/sh\nenv | grep "^CGSENTRY_" | sort\necho "args: $*"\n' >"$HOOK"
+chmod 0755 "$HOOK"
+cat >/etc/cgsentry/conf.d/60-hook.conf <<EOF
+[Rule services]
+ExecAfterKill=$HOOK --from-install-test
+EOF
+c=$(cursor)
+timeout 60 systemctl reload $UNIT
+check "hook: the drop-in with ExecAfterKill= is loaded (reload)" \
+    wait_for 10 bash -c "journalctl -u $UNIT -o cat --no-pager --after-cursor='$c' | grep -q 'reloaded: 2 rules'"
 
 # ---------------------------------------------------------------------------
 # A runaway service, matched by the shipped [Rule services]: killed whole
@@ -305,6 +317,32 @@ EOF
 check "journal: MESSAGE_ID=$MID_KILL from cgsentryd.service with CGSENTRY_CGROUP, TRIGGER=tripwire, RULE=services, POLICY=kernel, VICTIM_PID, KILLED_PIDS (all 4), MEMORY_MAX_BYTES" \
     wait_for 10 kill_entry
 journalctl -o verbose --no-pager MESSAGE_ID=$MID_KILL >"$EV/kill.journal.txt" 2>&1
+hook_ran() {
+    journal_sync
+    journalctl -u $UNIT -o cat --no-pager >"$EV/hook.journal" 2>/dev/null
+    python3 - "$EV/hook.journal" "$pids" "$HOOK" >"$EV/hook.check.txt" 2>&1 <<'EOF'
+import sys
+log, pids, hook = open(sys.argv[1]).read(), sorted(open(sys.argv[2]).read().split()), sys.argv[3]
+pre = f"after-kill hook {hook}: "
+env = {}
+for line in log.splitlines():
+    if pre in line:
+        k, _, v = line.split(pre, 1)[1].partition("=")
+        env[k] = v
+print(env)
+ok = (env.get("CGSENTRY_CGROUP") == "system.slice/tw-hog.service" and
+      env.get("CGSENTRY_TRIGGER") == "tripwire" and env.get("CGSENTRY_RULE") == "services" and
+      env.get("CGSENTRY_VICTIM_PID") in pids and
+      sorted(env.get("CGSENTRY_KILLED_PIDS", "").split()) == pids and
+      env.get("CGSENTRY_MEMORY_MAX") == "134217728" and
+      int(env.get("CGSENTRY_MEMORY_CURRENT", "0")) > 64 << 20 and
+      pre + "args: --from-install-test" in log)
+done = f"after-kill hook {hook} for /system.slice/tw-hog.service done in" in log
+sys.exit(0 if ok and done else 1)
+EOF
+}
+check "hook: ExecAfterKill= ran under the unit's sandbox with CGSENTRY_CGROUP, TRIGGER, RULE, VICTIM_PID, KILLED_PIDS (all 4), MEMORY_MAX/CURRENT and its argument, and exited 0" \
+    wait_for 15 hook_ran
 check "cgsentry history reads the kill back from the journal" \
     bash -c "cgsentry history --json --no-kmsg 2>/dev/null | grep -q '\"domain\": *\"/system.slice/tw-hog.service\"'"
 
@@ -314,12 +352,40 @@ note "systemd-analyze security $UNIT: exposure ${exposure:-?}"
 check "systemd-analyze security: exposure ${exposure:-?} <= 2.0" \
     python3 -c "import sys; sys.exit(0 if 0 <= float('${exposure:-99}') <= 2.0 else 1)"
 
-# --- The control socket goes here: `cgsentry status --json` answers (the
-# --- daemon's version, tw-idle.service among the supervised groups
-# --- with its rule and tripwire, the kill above counted under tripwire),
-# --- `cgsentry status system.slice/tw-idle.service` for one group,
-# --- `cgsentry metrics` answers in Prometheus text format, and a non-root
-# --- user (setpriv --reuid=nobody cgsentry status) gets a clear refusal.
+# ---------------------------------------------------------------------------
+# The control socket of the hardened unit: status, metrics, a refusal
+# ---------------------------------------------------------------------------
+cgsentry status >"$EV/status.txt" 2>&1
+check "status: answers (exit 0) and names tw-idle.service" \
+    grep -q '^/system.slice/tw-idle.service ' "$EV/status.txt"
+cgsentry status --json >"$EV/status.json" 2>&1
+check "status --json: the installed version, tw-idle.service under rule services with its tripwire's memory.high, the kill counted under tripwire and emptied, the hook run" \
+    python3 - "$EV/status.json" "$(dpkg-query -W -f='${Version}' cgsentry | sed 's/-[^-]*$//')" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+d = s["daemon"]
+g = [g for g in s["groups"] if g["cgroup"] == "system.slice/tw-idle.service"]
+high = int(open("/sys/fs/cgroup/system.slice/tw-idle.service/memory.high").read())
+k = [k for k in s["recent_kills"] if k["cgroup"] == "system.slice/tw-hog.service"]
+sys.exit(0 if d["version"] == sys.argv[2] and g and g[0]["rule"] == "services" and
+         g[0]["armed"]["tripwire"]["memory_high"] == high and
+         d["kills"]["by_trigger"].get("tripwire", 0) >= 1 and k and
+         k[-1]["outcome"] == "emptied" and d["hooks"]["started"] >= 1 else 1)
+EOF
+cgsentry status system.slice/tw-idle.service >"$EV/status-one.txt" 2>&1
+check "status CGROUP: the group in detail (rule, armed tripwire, memory)" \
+    bash -c "grep -q '^● /system.slice/tw-idle.service' '$EV/status-one.txt' && grep -q 'Armed: tripwire 90%' '$EV/status-one.txt'"
+cgsentry metrics >"$EV/metrics.txt" 2>&1
+check "metrics: Prometheus text with the kill (cgsentry_kills_total{trigger=tripwire,rule=services,policy=kernel} 1)" \
+    grep -q '^cgsentry_kills_total{trigger="tripwire",rule="services",policy="kernel"} 1$' "$EV/metrics.txt"
+PROMTOOL=$SRC/build/tools/prometheus/usr/bin/promtool
+if [ -x "$PROMTOOL" ]; then
+    check "metrics: promtool check metrics passes" bash -c "'$PROMTOOL' check metrics <'$EV/metrics.txt'"
+fi
+setpriv --reuid=65534 --regid=65534 --clear-groups cgsentry status >"$EV/refused.txt" 2>&1
+rc=$?
+check "status as nobody: refused with exit 2 and 'permission denied' (got $rc)" \
+    bash -c "[ $rc = 2 ] && grep -q 'permission denied' '$EV/refused.txt'"
 
 # ---------------------------------------------------------------------------
 # Reload with a broken configuration: rejected, the old one stays in force
@@ -366,8 +432,9 @@ journalctl -u $UNIT -o short-monotonic --no-pager >"$EV/cgsentryd.journal" 2>&1
 # ---------------------------------------------------------------------------
 # Purge: nothing left behind
 # ---------------------------------------------------------------------------
-rm -f /etc/cgsentry/conf.d/50-install-test.conf
+rm -f /etc/cgsentry/conf.d/50-install-test.conf /etc/cgsentry/conf.d/60-hook.conf
 rmdir /etc/cgsentry/conf.d 2>/dev/null
+rm -rf "${HOOK%/*}"
 cat /var/lib/dpkg/info/cgsentry.list /var/lib/dpkg/info/cgsentry-dev:*.list 2>/dev/null |
     sort -u >"$EV/package.files"
 t=$SECONDS

@@ -781,6 +781,23 @@ static void test_before_kill_hook_deadline(void **state)
         env_free(e);
 }
 
+/* A service's manager removes its emptied cgroup before the confirm timer
+ * looks: the kill still counts as emptied, not as pending forever. */
+static void test_outcome_when_the_group_goes(void **state)
+{
+        struct env *e = env_new("[Rule app]\nMatch=work.slice/app\nOOMGroup=yes\n");
+        const struct cgsentry_kill_entry *k;
+
+        assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 1);
+        k = cgsentry_stats_recent(&e->sv->stats, 0);
+        assert_int_equal(k->outcome, CGSENTRY_KILL_PENDING);
+        supervisor_stop(e->sv); /* closes the group as a removal would */
+        assert_int_equal(k->outcome, CGSENTRY_KILL_EMPTIED);
+        assert_true(k->emptied_msec >= 0);
+        assert_true(k->reaction_usec >= 0);
+        env_free(e);
+}
+
 /* ---- configuration -------------------------------------------------------------- */
 
 static void test_config_keys(void **state)
@@ -884,6 +901,7 @@ int main(void)
                 cmocka_unit_test(test_hook_refused),
                 cmocka_unit_test(test_before_kill_hook),
                 cmocka_unit_test(test_before_kill_hook_deadline),
+                cmocka_unit_test(test_outcome_when_the_group_goes),
                 cmocka_unit_test(test_config_keys),
                 cmocka_unit_test(test_hook_environment),
         };
