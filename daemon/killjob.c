@@ -271,11 +271,13 @@ void killjob_finish_now(struct group *g)
 
         if (k && k->grace_pending)
                 (void)sigkill_all(g);
-        else if (k && k->confirm_left && left_alive(g->sv, k) == 0)
+        else if (k && k->confirm_left && left_alive(g->sv, k) == 0) {
                 /* The usual way a service's kill ends: its manager removed
                  * the emptied cgroup before the confirm timer looked. */
+                uv_update_time(g->sv->loop);
                 cgsentry_stats_outcome(&g->sv->stats, k->stats_id, true,
                                        uv_now(g->sv->loop) - k->started_ms);
+        }
         killjob_close(g);
 }
 

@@ -111,7 +111,10 @@ static void armed_text(json_object *g, char *buf, size_t n, bool long_form)
 
         buf[0] = '\0';
 #define ADD(...) (len += (size_t)snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__))
-        if (tw) {
+        if (tw && !get(tw, "memory_high") && !long_form) {
+                /* Configured, but there is no memory.max to take it of. */
+                ADD("no tripwire (no memory.max)");
+        } else if (tw) {
                 json_object *pct = get(tw, "percent");
                 ADD("tripwire %g%%", pct ? json_object_get_double(pct) : 0.0);
                 if (long_form) {

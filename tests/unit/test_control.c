@@ -133,7 +133,8 @@ static void fixture_init(struct fixture *f)
                 .events_polled = true,
         };
         f->g[2] = (struct cgsentry_group_figures){ .cgroup = strdup("nomem"), .rule = strdup("r"),
-                                                   .policy = strdup("kernel") };
+                                                   .policy = strdup("kernel"),
+                                                   .tripwire_permyriad = 9000 };
 }
 
 static void fixture_done(struct fixture *f)
@@ -203,6 +204,7 @@ static void test_status_json(void **state)
                             "poll");
         assert_null(path_get(o, "groups.1.pressure"));
         assert_null(path_get(o, "groups.2.memory"));
+        assert_null(path_get(o, "groups.2.armed.tripwire.memory_high"));
         assert_null(path_get(o, "groups.2.events"));
         assert_null(path_get(o, "groups.2.last_kill"));
         assert_int_equal(json_object_array_length(path_get(o, "recent_kills")), 2);
@@ -235,6 +237,8 @@ static void test_status_text(void **state)
         assert_non_null(strstr(out, "117.7M"));
         assert_non_null(strstr(out, "tripwire 90%, kernel-oom-kill; last kill"));
         assert_non_null(strstr(out, "pressure some 100ms/1000ms (dry run)"));
+        /* configured, but nothing to take 90% of: not shown as armed */
+        assert_non_null(strstr(out, "  no tripwire (no memory.max)\n"));
         assert_non_null(strstr(out, "Recent kills:\n"));
         /* No raw control byte from a name reaches the terminal. */
         assert_null(strchr(out, '\x1b'));
