@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tools/deps.sh
 . tools/deps.sh
 cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}" \
-        "${CGSENTRY_FUZZ_DEPS[@]}"
+        "${CGSENTRY_FUZZ_DEPS[@]}" "${CGSENTRY_CONTAINER_DEPS[@]}"
 
 jobs=$(nproc)
 echo "== build (warnings are errors)"

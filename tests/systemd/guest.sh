@@ -75,8 +75,8 @@ check "cgsentry-test.service is a service (we run inside systemd's cgroup tree)"
            exit 3" 2>"$EV/run-ok.err"
 rc=$?
 check "run: a well-behaved command keeps its exit code under systemd (3)" [ "$rc" = 3 ]
-check "run: the command ran in system.slice/cgt-ok.scope/cgt-ok" \
-    grep -qx '0::/system.slice/cgt-ok.scope/cgt-ok' "$EV/run-ok.cgroup"
+check "run: the command ran in the leaf system.slice/cgt-ok.scope/cgt-ok/command" \
+    grep -qx '0::/system.slice/cgt-ok.scope/cgt-ok/command' "$EV/run-ok.cgroup"
 check "run: the transient scope was active with Delegate=yes while it ran" \
     bash -c "grep -qx ActiveState=active '$EV/run-ok.scope' && grep -qx Delegate=yes '$EV/run-ok.scope'"
 check "run: memory.max of the command's cgroup is 64M" \
