@@ -258,16 +258,18 @@ struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
                 tripwire_arm(g);
         if (rule->pressure.enabled)
                 setup_pressure(g);
+        node_arm(g);
         sv->n_groups++;
         {
                 struct sv_policy_info pi = { .name = SV_POLICY_DEFAULT, .version = "builtin" };
                 if (g->policy)
                         sv_policy_get_info(sv_policy_instance_policy(g->policy), &pi);
-                cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s)",
+                cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s%s)",
                              dw->shown, rule->name, pi.name, pi.version,
                              pi.path ? " from " : "", pi.path ? pi.path : "",
                              g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
                              rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",
+                             g->node ? ", node pressure" : "",
                              rule->oom_group ? ", whole group" : "",
                              rule->dry_run ? ", dry run" : "");
         }
@@ -324,6 +326,7 @@ void group_close(struct group *g)
         close_poll(g->psi);
         if (g->psi_fd >= 0)
                 close(g->psi_fd); /* after uv_close: libuv stopped polling it */
+        node_disarm(g);
         uv_close((uv_handle_t *)&g->timer, group_handle_closed);
 }
 

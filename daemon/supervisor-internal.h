@@ -6,6 +6,7 @@
  *   group.c       a supervised group: its fds and event sources
  *   tripwire.c    memory.high as an early warning, and the danger check
  *   killjob.c     decide (decide.c) and carry out a kill through kill ops
+ *   node.c        node pressure: MemAvailable and the node's PSI
  */
 #ifndef CGSENTRY_SUPERVISOR_INTERNAL_H
 #define CGSENTRY_SUPERVISOR_INTERNAL_H
@@ -70,6 +71,7 @@ struct group {
         uint64_t cooldown_until_ms;
         struct killjob *kill;
         struct sv_policy_instance *policy; /* Policy= other than the kernel's choice */
+        struct nodewatch *node;             /* NodeMemoryAvailable=, NodePressureStall= */
 };
 
 struct supervisor {
@@ -131,6 +133,10 @@ void killjob_close(struct group *g);
 /* Send the SIGKILL of a pending grace period now, then drop the job. */
 void killjob_finish_now(struct group *g);
 extern const struct supervisor_kill_ops supervisor_default_kill_ops;
+
+/* node.c */
+void node_arm(struct group *g);
+void node_disarm(struct group *g);
 
 /* killrecord.c: append a kill's record to the state log when the journal
  * does not keep it; never fails the kill, says once when it cannot. */

@@ -404,6 +404,25 @@ json_object *sv__json_trigger(const struct sv_trigger *t)
         case SV_TRIGGER_KERNEL_OOM_KILL:
                 U64("oom_kill", t->oom_kill);
                 break;
+        case SV_TRIGGER_NODE_PRESSURE:
+                json_object_object_add(o, "source", json_object_new_string(
+                                                           t->node_psi ? "psi" : "memavailable"));
+                U64("mem_total", t->mem_total);
+                U64("mem_available", t->mem_available);
+                if (t->node_psi) {
+                        snprintf(buf, sizeof(buf), "%s %" PRIu64 " %" PRIu64,
+                                 t->psi_full ? "full" : "some", t->stall_usec, t->window_usec);
+                        json_object_object_add(o, "psi_trigger", json_object_new_string(buf));
+                        json_object_object_add(o, "some_avg10",
+                                               json_object_new_double(t->psi.some.avg10));
+                        json_object_object_add(o, "full_avg10",
+                                               t->psi.has_full
+                                                       ? json_object_new_double(t->psi.full.avg10)
+                                                       : NULL);
+                } else {
+                        U64("available_min", t->available_min);
+                }
+                break;
         }
 #undef U64
         return o;

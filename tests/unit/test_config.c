@@ -142,6 +142,48 @@ static void test_pressure_window_bounds(void **state)
         free(errors);
 }
 
+static void test_node_pressure_keys(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+        const struct cgsentry_rule *r;
+
+        assert_int_equal(load("[Rule pct]\nMatch=kubepods.slice\nNodeMemoryAvailable=10%\n"
+                              "NodePressureStall=some 10% 1s\n"
+                              "[Rule size]\nMatch=kubepods\nNodeMemoryAvailable=512M\n"
+                              "[Rule off]\nMatch=x\nNodeMemoryAvailable=1G\n"
+                              "NodeMemoryAvailable=off\n",
+                              &errors, &c),
+                         0);
+        assert_string_equal(errors, "");
+        r = &c->rules[0];
+        assert_int_equal(r->node.available_permyriad, 1000);
+        assert_int_equal(r->node.available_bytes, 0);
+        assert_true(r->node.stall.enabled && !r->node.stall.full);
+        assert_int_equal(r->node.stall.window_usec, 1000000);
+        assert_int_equal(r->node.stall.stall_usec, 100000);
+        assert_true(cgsentry_node_enabled(r));
+        r = &c->rules[1];
+        assert_int_equal(r->node.available_bytes, 512ull << 20);
+        assert_int_equal(r->node.available_permyriad, 0);
+        assert_true(cgsentry_node_enabled(r));
+        assert_false(cgsentry_node_enabled(&c->rules[2]));
+        cgsentry_config_free(c);
+        free(errors);
+
+        assert_int_equal(load("[Rule a]\nMatch=x\nNodeMemoryAvailable=95%\n"
+                              "NodeMemoryAvailable=lots\nNodeMemoryAvailable=0\n"
+                              "NodePressureStall=some 10%\n",
+                              &errors, &c),
+                         -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: NodeMemoryAvailable=95%: "));
+        assert_non_null(strstr(errors, "of MemTotal"));
+        assert_non_null(strstr(errors, "test.conf:4: NodeMemoryAvailable=lots: expected a size"));
+        assert_non_null(strstr(errors, "test.conf:5: NodeMemoryAvailable=0: expected a size"));
+        assert_non_null(strstr(errors, "test.conf:6: NodePressureStall=some 10%: expected"));
+        free(errors);
+}
+
 static void test_syntax_error_reported(void **state)
 {
         struct cgsentry_config *c = NULL;
@@ -367,6 +409,7 @@ int main(void)
                 cmocka_unit_test(test_policy_name_and_options),
                 cmocka_unit_test(test_every_bad_line_is_reported_with_file_and_line),
                 cmocka_unit_test(test_pressure_window_bounds),
+                cmocka_unit_test(test_node_pressure_keys),
                 cmocka_unit_test(test_syntax_error_reported),
                 cmocka_unit_test(test_dropins_in_lexical_order_override),
                 cmocka_unit_test(test_missing_file),
