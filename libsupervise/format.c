@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgsentry/supervise.h"
+#include "container.h"
 #include "format.h"
 #include "util.h"
 
@@ -428,6 +429,25 @@ json_object *sv__json_trigger(const struct sv_trigger *t)
         return o;
 }
 
+json_object *sv__json_container(const char *path)
+{
+        struct sv_container_path c;
+        json_object *o;
+
+        if (!path || sv_container_parse(path, &c) < 0 || (!c.pod_len && !c.container_len))
+                return NULL;
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "engine", c.engine ? json_object_new_string(sv_engine_name(c.engine))
+                                                     : NULL);
+        json_object_object_add(o, "container_id",
+                               c.container_id[0] ? json_object_new_string(c.container_id) : NULL);
+        json_object_object_add(o, "pod_uid", c.pod_uid[0] ? json_object_new_string(c.pod_uid) : NULL);
+        json_object_object_add(o, "qos", c.qos ? json_object_new_string(sv_pod_qos_name(c.qos)) : NULL);
+        return o;
+}
+
 json_object *sv__json_plan(const struct sv_snapshot *s, const struct sv_trigger *trig,
                            const struct sv_kill_rule *rule, const struct sv_plan *p)
 {
@@ -450,6 +470,12 @@ json_object *sv__json_plan(const struct sv_snapshot *s, const struct sv_trigger 
                                p->kill_group < 0 ? NULL : json_name(s->groups[p->kill_group].path));
         json_object_object_add(root, "kill_pids", pid_list(s, p->kill_tasks, p->n_kill_tasks));
         json_object_object_add(root, "use_cgroup_kill", json_object_new_boolean(p->use_cgroup_kill));
+        /* The pod or container the kill empties, or the victim's. */
+        json_object_object_add(root, "container",
+                               sv__json_container(p->kill_group >= 0 ? s->groups[p->kill_group].path
+                                                  : p->victim >= 0
+                                                          ? s->groups[s->tasks[p->victim].group].path
+                                                          : NULL));
         spared = json_object_new_array();
         for (size_t i = 0; spared && i < p->n_spared; i++) {
                 json_object *o = json_object_new_object();

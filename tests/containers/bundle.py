@@ -3,7 +3,11 @@
 whose /usr is the host's (bind-mounted read-only), so that sh, sleep and
 python3 run in the container without any image.
 
-Usage: bundle.py DIR [--cgroups-path PATH] [--env K=V]... -- ARGS...
+Usage: bundle.py DIR [--cgroups-path PATH] [--unified FILE=VALUE]...
+                     [--oom-score-adj N] [--env K=V]... -- ARGS...
+--unified writes cgroup files as the kubelet asks runtimes to (e.g.
+memory.max, memory.oom.group); --oom-score-adj is the container's, as the
+kubelet sets it per QoS class.
 """
 import json
 import os
@@ -18,6 +22,8 @@ def main():
     opts, args = argv[:i], argv[i + 1:]
     bundle = opts.pop(0)
     cgroups_path = None
+    unified = {}
+    oom_score_adj = None
     env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/",
            "LANG=C.UTF-8"]
     while opts:
@@ -26,6 +32,11 @@ def main():
             cgroups_path = opts.pop(0)
         elif o == "--env":
             env.append(opts.pop(0))
+        elif o == "--unified":
+            k, v = opts.pop(0).split("=", 1)
+            unified[k] = v
+        elif o == "--oom-score-adj":
+            oom_score_adj = int(opts.pop(0))
         else:
             sys.exit(f"unknown option {o}")
     root = os.path.join(bundle, "rootfs")
@@ -71,6 +82,10 @@ def main():
     }
     if cgroups_path:
         config["linux"]["cgroupsPath"] = cgroups_path
+    if unified:
+        config["linux"]["resources"] = {"unified": unified}
+    if oom_score_adj is not None:
+        config["process"]["oomScoreAdj"] = oom_score_adj
     with open(os.path.join(bundle, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
 
