@@ -3,7 +3,7 @@
 # A kubelet-style node inside the sandbox (as root): pod and container
 # cgroups in both drivers' layouts, containers started by crun with the
 # cgroupsPath, memory.oom.group and oom_score_adj the kubelet would give
-# them, and cgsentryd with the rules packaging/kubernetes ships:
+# them, and cgsentryd with the configuration packaging/kubernetes ships:
 #  - a per-container runaway is killed whole by the tripwire (the
 #    container's memory.oom.group=1 widens the kill), its pod lives on;
 #  - a node squeeze (a BestEffort container leaking without a limit) kills
@@ -81,12 +81,14 @@ phase() { # phase systemd|cgroupfs
                 C=$ROOT/kubepods-burstable.slice/kubepods-burstable-pod${uC//-/_}.slice
                 G=$ROOT/kubepods-pod${uG//-/_}.slice
                 ctr_name() { echo "cri-containerd-$1.scope"; }
+                CRULE=kube-containers NRULE=kube-node
         else
                 ROOT=kubepods
                 A=$ROOT/besteffort/pod$uA
                 C=$ROOT/burstable/pod$uC
                 G=$ROOT/pod$uG
                 ctr_name() { echo "$1"; }
+                CRULE=kube-containers-cgroupfs NRULE=kube-node-cgroupfs
         fi
         echo "# $LAYOUT driver: BestEffort $A, Burstable $C, Guaranteed $G"
         mkcg "$A"; mkcg "$C"; mkcg "$G"
@@ -98,10 +100,13 @@ phase() { # phase systemd|cgroupfs
         ctr "$G" g_db -997 --unified memory.max=400M -- python3 -c "$(HOLD 150)"
         wait_for 20 logged "/$ROOT: watching the node"
         check "$LAYOUT: cgsentryd watches the node from /$ROOT" logged "/$ROOT: watching the node"
+        [ "$LAYOUT" = systemd ] &&
+                check "$LAYOUT: ... MemAvailable and the node's PSI trigger" \
+                        logged "/$ROOT: watching the node: MemAvailable below .*, a PSI trigger on the node's memory pressure"
         check "$LAYOUT: cgsentryd supervises the containers it finds (c_web)" \
-                wait_for 20 logged "supervising /$C_c_web (rule containers-$LAYOUT"
+                wait_for 20 logged "supervising /$C_c_web (rule $CRULE"
         check "$LAYOUT: ... and names its container and pod" \
-                logged "supervising /$C_c_web (rule containers-$LAYOUT, .*container $(cid "$LAYOUT-c_web" | cut -c1-12) of pod $uC (Burstable)"
+                logged "supervising /$C_c_web (rule $CRULE, .*container $(cid "$LAYOUT-c_web" | cut -c1-12) of pod $uC (Burstable)"
         sleep 1 # the holders allocate
 
         # A runaway container with a limit: the tripwire, the container whole.
@@ -109,7 +114,7 @@ phase() { # phase systemd|cgroupfs
         ctr "$C" c_runaway 500 --unified memory.max=96M -- sh -c "sleep 100000 & sleep 100000 & python3 -c '$HOG'"
         check "$LAYOUT: runaway container killed (its cgroup empty)" wait_for 30 empty "$C_c_runaway"
         check "$LAYOUT: ... by the tripwire, whole by the kubelet's memory.oom.group" \
-                logged "tripwire: /$C_c_runaway .*killing 4 processes of /$C_c_runaway (rule containers-$LAYOUT, policy kernel; memory.oom.group is set)"
+                logged "tripwire: /$C_c_runaway .*killing 4 processes of /$C_c_runaway (rule $CRULE, policy kernel; memory.oom.group is set)"
         check "$LAYOUT: ... its pod lives on (pause and web)" \
                 bash -c "[ \"\$(sed -n 's/^populated //p' $CG/$C_c_pause/cgroup.events)\" = 1 ] && [ \"\$(sed -n 's/^populated //p' $CG/$C_c_web/cgroup.events)\" = 1 ]"
         check "$LAYOUT: ... no kernel OOM kill" [ "$(global_ooms)" = "$before_ooms" ]
@@ -122,7 +127,7 @@ phase() { # phase systemd|cgroupfs
                 wait_for 60 empty "$A"
         t1=$(date +%s.%N)
         check "$LAYOUT: ... on node pressure, by the kubernetes policy, the pod whole" \
-                logged "node-pressure: /$ROOT the node's MemAvailable .* is below NodeMemoryAvailable= .*; killing [0-9]* processes of /$A (rule node-$LAYOUT, policy kubernetes; the policy chose the whole group)"
+                logged "node-pressure: /$ROOT the node's MemAvailable .* is below NodeMemoryAvailable= .*; killing [0-9]* processes of /$A (rule $NRULE, policy kubernetes; the policy chose the whole group)"
         check "$LAYOUT: ... the policy says why: BestEffort first" \
                 logged "policy kubernetes: BestEffort pod $uA: its worst process pid [0-9]* (python3) in container $(cid "$LAYOUT-a_leak" | cut -c1-12)"
         check "$LAYOUT: ... the Guaranteed pod survives" populated "$C_g_db"
@@ -143,31 +148,24 @@ phase() { # phase systemd|cgroupfs
         check "$LAYOUT: torn down" bash -c "[ ! -e $CG/$ROOT ]"
 }
 
-cat > "$work/cgsentry.conf" <<EOF
+# The DaemonSet's configuration as shipped, with a drop-in for the sandbox:
+# its node has 1 GiB, so the node rule acts at 25% to keep the squeeze
+# short, on MemAvailable (the PSI trigger is armed, well out of reach).
+cp "$SRC/packaging/kubernetes/cgsentry.conf" "$work/cgsentry.conf"
+mkdir -p "$work/conf.d"
+cat > "$work/conf.d/sandbox.conf" <<EOF
 [Daemon]
+CgroupRoot=$CG
 PolicyDir=$BUILD/policies
 StateDirectory=$work/state
 
-# Each container with a limit: the tripwire; the kubelet's memory.oom.group=1
-# decides how far the kill reaches.
-[Rule containers-systemd]
-Match=kubepods.slice/**/cri-containerd-*.scope
-Tripwire=90%
-
-[Rule containers-cgroupfs]
-Match=kubepods/**/pod*/*
-Tripwire=90%
-
-# The node: one pod whole, BestEffort first, before the kernel's global OOM.
-[Rule node-systemd]
-Match=kubepods.slice
-Policy=kubernetes
+[Rule kube-node]
 NodeMemoryAvailable=25%
+NodePressureStall=full 50% 2s
 
-[Rule node-cgroupfs]
-Match=kubepods
-Policy=kubernetes
+[Rule kube-node-cgroupfs]
 NodeMemoryAvailable=25%
+NodePressureStall=off
 EOF
 "$BUILD/daemon/cgsentryd" -c "$work/cgsentry.conf" 2> "$LOG" &
 daemon=$!
@@ -178,7 +176,7 @@ phase systemd
 phase cgroupfs
 
 check "explain --config shows the node rule's plan (node-pressure, kubernetes)" \
-        bash -c "mkdir -p $CG/kubepods.slice && '$BUILD/daemon/cgsentry' explain --config '$work/cgsentry.conf' kubepods.slice | grep -q '^# What cgsentryd would do on a node-pressure trigger in /kubepods.slice now (rule node-systemd, policy kubernetes)'; r=\$?; rmdir $CG/kubepods.slice; exit \$r"
+        bash -c "mkdir -p $CG/kubepods.slice && '$BUILD/daemon/cgsentry' explain --config '$work/cgsentry.conf' kubepods.slice | grep -q '^# What cgsentryd would do on a node-pressure trigger in /kubepods.slice now (rule kube-node, policy kubernetes)'; r=\$?; rmdir $CG/kubepods.slice; exit \$r"
 hist_has_pod() { "$BUILD/daemon/cgsentry" history --json --state-dir "$work/state" 2>/dev/null |
                  grep -Eq "\"pod_uid\": ?\"$1\""; }
 check "cgsentry history lists the daemon's kills with container and pod" \
