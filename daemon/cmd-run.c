@@ -617,14 +617,21 @@ static void on_escape(void *userdata, const struct run_escape *e)
         r->escapes[r->n_escapes++] = *e;
         cg = sv_escape_dup(e->cgroup);
         w = sv_escape_dup(r->wrapped);
+        /* A scope is systemd's answer to a runtime's systemd cgroup manager:
+         * no namespace keeps that inside. */
         fprintf(stderr, "cgsentry run: pid %d (%s) of the command's tree left %s for %s: neither "
                 "the limits nor cgsentry reach it there; %s\n", (int)e->pid,
                 sv_escape(e->comm, comm, sizeof(comm)), w ? w : "?", cg ? cg : "?",
-                r->cgroupns ? "the runtime asked a manager outside the namespace for its "
-                              "cgroup: use its cgroupfs manager (crun --cgroup-manager=cgroupfs, "
-                              "podman --cgroup-manager=cgroupfs)"
-                            : "run with --cgroupns, or keep the runtime in place (crun "
-                              "--cgroup-manager=disabled, podman --cgroups=split)");
+                strstr(e->cgroup, ".scope")
+                        ? "the runtime asked systemd for a scope: run it with its cgroupfs "
+                          "manager and --cgroupns (crun --cgroup-manager=cgroupfs, podman "
+                          "--cgroup-manager=cgroupfs), or keep it in place (crun "
+                          "--cgroup-manager=disabled, podman --cgroups=split)"
+                : r->cgroupns ? "the runtime asked a manager outside the namespace for its "
+                                "cgroup: use its cgroupfs manager (crun "
+                                "--cgroup-manager=cgroupfs, podman --cgroup-manager=cgroupfs)"
+                              : "run with --cgroupns, or keep the runtime in place (crun "
+                                "--cgroup-manager=disabled, podman --cgroups=split)");
         free(cg);
         free(w);
 }

@@ -306,6 +306,9 @@ check "daemon: memory.high of idle.service given back on stop ($(high_of idle.se
     [ "$(high_of idle.service)" = max ]
 systemctl stop idle.service
 
+# Container runtimes under cgsentry run (tests/containers).
+. "$(dirname "$0")/../containers/systemd-checks.sh"
+
 # ---------------------------------------------------------------------------
 # Observations, reported as "#" lines, not checks (design questions).
 # ---------------------------------------------------------------------------
