@@ -134,6 +134,21 @@ int run_remove_tree(int root_fd, const char *path)
         return r;
 }
 
+void run_escape_root(const char *path, const char *wrapped, char *out, size_t size)
+{
+        size_t i = 0, keep;
+
+        /* The common ancestor: whole components both paths start with. */
+        for (keep = 0; path[i] && path[i] == wrapped[i]; i++)
+                if (path[i] == '/')
+                        keep = i;
+        if (!path[i] && (wrapped[i] == '/' || !wrapped[i]))
+                keep = i; /* @path is an ancestor of (or is) @wrapped */
+        else
+                keep += 1 + strcspn(path + keep + 1, "/"); /* one component past it */
+        snprintf(out, size, "%.*s", (int)keep, path);
+}
+
 bool run_path_within(const char *path, const char *ancestor)
 {
         size_t n = strlen(ancestor);
@@ -259,6 +274,11 @@ int run_escapes_scan(int proc_fd, pid_t self, const char *wrapped,
                         continue; /* gone, or not on cgroup v2 */
                 if (run_path_within(e.cgroup, wrapped))
                         continue;
+                {
+                        char where[sizeof(e.cgroup)];
+                        run_escape_root(e.cgroup, wrapped, where, sizeof(where));
+                        memcpy(e.cgroup, where, sizeof(where));
+                }
                 comm_of(proc_fd, list[i], e.comm, sizeof(e.comm));
                 found++;
                 cb(userdata, &e);

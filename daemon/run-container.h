@@ -49,7 +49,13 @@ int run_remove_tree(int root_fd, const char *path);
 struct run_escape {
         pid_t pid;
         char comm[16];
-        char cgroup[512]; /* "/c1", as /proc/PID/cgroup says (relative to our namespace) */
+        /* Where it went: the outermost cgroup of its path that is not an
+         * ancestor of the wrapped one ("/c1" for "/c1/init", and
+         * "/system.slice/crun-c1.scope" for ".../crun-c1.scope/container"
+         * next to "/system.slice/run.scope/w"), so that a runtime and the
+         * container it nests below itself are one escape. Relative to our
+         * cgroup namespace, as /proc/PID/cgroup says. */
+        char cgroup[512];
 };
 
 /*
@@ -61,6 +67,10 @@ struct run_escape {
  */
 int run_escapes_scan(int proc_fd, pid_t self, const char *wrapped,
                      void (*cb)(void *userdata, const struct run_escape *e), void *userdata);
+
+/* The outermost cgroup of @path that is not an ancestor of @wrapped, into
+ * @out (run_escape.cgroup); @path itself when @path is an ancestor. */
+void run_escape_root(const char *path, const char *wrapped, char *out, size_t size);
 
 /* True when @path is @ancestor or lies below it ("/a/b" in "/a"). */
 bool run_path_within(const char *path, const char *ancestor);

@@ -126,7 +126,7 @@ check "run: runaway tree under systemd: exit 137" [ "$rc" = 137 ]
 check "run: runaway tree: one line on stderr, tripwire, 4 processes" \
     bash -c "[ \$(wc -l <'$EV/run-hog.err') = 1 ] && grep -q 'killed sh (4 processes) on tripwire' '$EV/run-hog.err'"
 check "run: runaway tree: the transient scope existed while it ran" \
-    bash -c "[ -s '$EV/run-hog.scope-seen' ] || json '$EV/run-hog.json' 'd[\"cgroup\"]' | grep -q '\.scope/'"
+    bash -c "$(declare -f json); [ -s '$EV/run-hog.scope-seen' ] || json '$EV/run-hog.json' 'd[\"cgroup\"]' | grep -q '\.scope/'"
 check "run: runaway tree: report cgroup is system.slice/cgt-hog.scope/cgt-hog" \
     [ "$(json "$EV/run-hog.json" 'd["cgroup"]' 2>/dev/null)" = /system.slice/cgt-hog.scope/cgt-hog ]
 check "run: runaway tree: all 4 processes gone" \

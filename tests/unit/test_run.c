@@ -45,6 +45,32 @@ static void test_path_within(void **state)
         assert_true(run_path_within("/anything", "/"));
 }
 
+static void test_escape_root(void **state)
+{
+        char out[64];
+
+        run_escape_root("/c1", "/cgsentry-run-7", out, sizeof(out));
+        assert_string_equal(out, "/c1");
+        run_escape_root("/c1/init/x", "/cgsentry-run-7", out, sizeof(out));
+        assert_string_equal(out, "/c1");
+        /* A runtime's scope and the container below it: one escape. */
+        run_escape_root("/system.slice/crun-sd.scope/container", "/system.slice/r.scope/r", out,
+                        sizeof(out));
+        assert_string_equal(out, "/system.slice/crun-sd.scope");
+        run_escape_root("/system.slice/crun-sd.scope", "/system.slice/r.scope/r", out, sizeof(out));
+        assert_string_equal(out, "/system.slice/crun-sd.scope");
+        /* Names that share a prefix are not a common component. */
+        run_escape_root("/system.slice/r.scope-x/y", "/system.slice/r.scope/r", out, sizeof(out));
+        assert_string_equal(out, "/system.slice/r.scope-x");
+        /* Up to an ancestor (a runtime moved itself out, to its parent). */
+        run_escape_root("/system.slice/r.scope", "/system.slice/r.scope/r", out, sizeof(out));
+        assert_string_equal(out, "/system.slice/r.scope");
+        run_escape_root("/", "/w", out, sizeof(out));
+        assert_string_equal(out, "/");
+        run_escape_root("/w2/a", "/w/x", out, sizeof(out));
+        assert_string_equal(out, "/w2");
+}
+
 struct seen {
         int n;
         struct run_escape e[4];
@@ -133,6 +159,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_within),
+                cmocka_unit_test(test_escape_root),
                 cmocka_unit_test(test_escapes_scan),
                 cmocka_unit_test(test_remove_tree),
         };
