@@ -20,6 +20,9 @@ static void usage(FILE *out)
               "  policies         list the victim selection policies and their plugins\n"
               "  history          list past OOM kills, the kernel's and cgsentryd's, from\n"
               "                   the kernel log, the journal or a saved log; --follow\n"
+              "  status [CGROUP]  ask the running cgsentryd what it supervises, what is\n"
+              "                   armed and what it killed\n"
+              "  metrics          the running cgsentryd's metrics, Prometheus text format\n"
               "\n"
               "Run 'cgsentry COMMAND --help' for a command's options; see cgsentry(1).\n",
               out);
@@ -51,6 +54,10 @@ int main(int argc, char **argv)
                 return cgsentry_cmd_history(argc - 1, argv + 1);
         if (strcmp(argv[1], "policies") == 0)
                 return cgsentry_cmd_policies(argc - 1, argv + 1);
+        if (strcmp(argv[1], "status") == 0)
+                return cgsentry_cmd_status(argc - 1, argv + 1);
+        if (strcmp(argv[1], "metrics") == 0)
+                return cgsentry_cmd_metrics(argc - 1, argv + 1);
 
         fprintf(stderr, "cgsentry: unknown command '%s'; try 'cgsentry --help'\n", argv[1]);
         return CGSENTRY_EXIT_ERROR;

@@ -8,11 +8,14 @@ enum {
         CGSENTRY_EXIT_OK = 0,
         CGSENTRY_EXIT_NONE = 1,  /* explain: nothing killable; history: no kill */
         CGSENTRY_EXIT_ERROR = 2, /* bad usage or an error, message on stderr */
+        CGSENTRY_EXIT_NOT_RUNNING = 3, /* status, metrics: cgsentryd does not answer */
 };
 
 int cgsentry_cmd_explain(int argc, char **argv);
 int cgsentry_cmd_run(int argc, char **argv);
 int cgsentry_cmd_policies(int argc, char **argv);
 int cgsentry_cmd_history(int argc, char **argv);
+int cgsentry_cmd_status(int argc, char **argv);
+int cgsentry_cmd_metrics(int argc, char **argv);
 
 #endif

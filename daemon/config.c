@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -178,6 +179,7 @@ struct cgsentry_rule *cgsentry_config_add_rule(struct cgsentry_config *c, const 
         r->file = strdup(file);
         r->line = line;
         r->cooldown_usec = CGSENTRY_COOLDOWN_DEFAULT_USEC;
+        r->hook_timeout_usec = CGSENTRY_HOOK_TIMEOUT_DEFAULT_USEC;
         if (!r->name || !r->file) {
                 free(r->name);
                 free(r->file);
@@ -203,6 +205,60 @@ int cgsentry_rule_add_protect(struct cgsentry_rule *r, const char *glob)
 int cgsentry_rule_set_match(struct cgsentry_rule *r, const char *glob)
 {
         return set_string(&r->match, glob);
+}
+
+void cgsentry_strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+int cgsentry_parse_command(const char *v, char ***ret, char *msg, size_t msg_size)
+{
+        static const char blanks[] = " \t";
+        char **argv = NULL;
+        size_t n = 0;
+
+        if (v[0] != '/') {
+                snprintf(msg, msg_size, "expected an absolute path to an executable");
+                return -EINVAL;
+        }
+        if (strpbrk(v, "\"'\\")) {
+                snprintf(msg, msg_size, "quotes and backslashes are not supported (no shell "
+                                        "runs the command): put the command in a script");
+                return -EINVAL;
+        }
+        for (const char *p = v + strspn(v, blanks); *p; p += strspn(p, blanks)) {
+                size_t len = strcspn(p, blanks);
+                char **a = realloc(argv, (n + 2) * sizeof(*argv));
+                if (!a || !(a[n] = strndup(p, len))) {
+                        cgsentry_strv_free(a ? (a[n] = NULL, a) : argv);
+                        return -ENOMEM;
+                }
+                argv = a;
+                argv[++n] = NULL;
+                p += len;
+        }
+        cgsentry_strv_free(*ret);
+        *ret = argv;
+        return 0;
+}
+
+static int set_command(struct loader *l, const char *key, const char *v, char ***ret)
+{
+        char msg[256];
+        int r;
+
+        if (!*v) { /* an empty assignment resets, as in systemd units */
+                cgsentry_strv_free(*ret);
+                *ret = NULL;
+                return 0;
+        }
+        r = cgsentry_parse_command(v, ret, msg, sizeof(msg));
+        if (r == -EINVAL)
+                bad(l, "%s=%s: %s", key, v, msg);
+        return r == -ENOMEM ? r : 0;
 }
 
 static struct cgsentry_rule *new_rule(struct loader *l, const char *name)
@@ -262,10 +318,82 @@ static int rule_key(struct loader *l, struct cgsentry_rule *r, const char *key, 
         } else if (strcmp(key, "KillSignal") == 0) {
                 if (parse_kill_signal(v, &r->term_grace_usec, msg, sizeof(msg)) < 0)
                         bad(l, "KillSignal=%s: %s", v, msg);
+        } else if (strcmp(key, "ExecBeforeKill") == 0) {
+                return set_command(l, key, v, &r->exec_before_kill);
+        } else if (strcmp(key, "ExecAfterKill") == 0) {
+                return set_command(l, key, v, &r->exec_after_kill);
+        } else if (strcmp(key, "HookTimeout") == 0) {
+                if (sv_parse_duration(v, CGSENTRY_HOOK_TIMEOUT_MIN_USEC,
+                                      CGSENTRY_HOOK_TIMEOUT_MAX_USEC, &r->hook_timeout_usec, msg,
+                                      sizeof(msg)) < 0)
+                        bad(l, "HookTimeout=%s: %s", v, msg);
         } else {
                 bad(l, "unknown key %s= in a [Rule] section", key);
         }
         return 0;
+}
+
+/* The [Daemon] keys of the control socket and the metrics; 1 to go on. */
+static int daemon_key(struct loader *l, const char *key, const char *v)
+{
+        struct cgsentry_config *c = l->cfg;
+        char msg[256];
+
+        if (strcmp(key, "ControlSocket") == 0) {
+                bool on;
+                if (parse_bool(v, &on) == 0 && !on) {
+                        c->control_socket_off = true;
+                        return 1;
+                }
+                if (v[0] != '/') {
+                        bad(l, "ControlSocket=%s: expected an absolute path, or no", v);
+                        return 1;
+                }
+                c->control_socket_off = false;
+                return set_string(&c->control_socket, v) == 0;
+        }
+        if (strcmp(key, "ControlGroup") == 0) {
+                struct group gr, *res = NULL;
+                char buf[4096];
+                if (!*v) {
+                        free(c->control_group);
+                        c->control_group = NULL;
+                        return 1;
+                }
+                /* Resolved now: a typo must fail the load, not lock everyone out. */
+                if (getgrnam_r(v, &gr, buf, sizeof(buf), &res) != 0 || !res) {
+                        bad(l, "ControlGroup=%s: no such group", v);
+                        return 1;
+                }
+                c->control_gid = res->gr_gid;
+                return set_string(&c->control_group, v) == 0;
+        }
+        if (strcmp(key, "MetricsTextfile") == 0) {
+                if (!*v) {
+                        free(c->metrics_textfile);
+                        c->metrics_textfile = NULL;
+                        return 1;
+                }
+                if (v[0] != '/' || v[strlen(v) - 1] == '/') {
+                        bad(l, "MetricsTextfile=%s: expected an absolute file path", v);
+                        return 1;
+                }
+                return set_string(&c->metrics_textfile, v) == 0;
+        }
+        if (strcmp(key, "MetricsInterval") == 0) {
+                bool on;
+                if (parse_bool(v, &on) == 0 && !on) {
+                        c->metrics_interval_usec = 0;
+                        return 1;
+                }
+                if (sv_parse_duration(v, CGSENTRY_METRICS_INTERVAL_MIN_USEC,
+                                      CGSENTRY_METRICS_INTERVAL_MAX_USEC,
+                                      &c->metrics_interval_usec, msg, sizeof(msg)) < 0)
+                        bad(l, "MetricsInterval=%s: %s, or off", v, msg);
+                return 1;
+        }
+        bad(l, "unknown key %s= in [Daemon]", key);
+        return 1;
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -286,8 +414,7 @@ static int handler(void *user, const char *section, const char *key, const char 
                         }
                         return set_string(&l->cfg->state_dir, value) == 0;
                 }
-                bad(l, "unknown key %s= in [Daemon]", key);
-                return 1;
+                return daemon_key(l, key, value);
         }
         if (strncmp(section, "Rule ", 5) == 0 && section[5]) {
                 /* A drop-in section with an existing rule's name extends or
@@ -411,11 +538,15 @@ static int validate(struct loader *l)
 {
         for (size_t i = 0; i < l->cfg->n_rules; i++) {
                 struct cgsentry_rule *r = &l->cfg->rules[i];
-                if (!r->match) {
-                        l->file = r->file;
-                        l->line = r->line;
+                l->file = r->file;
+                l->line = r->line;
+                if (!r->match)
                         bad(l, "[Rule %s] has no Match=", r->name);
-                }
+                /* Checked once every file is read: a drop-in may add either. */
+                if (r->exec_before_kill && !r->term_grace_usec)
+                        bad(l, "[Rule %s] has ExecBeforeKill= but no grace period: it runs "
+                               "within KillSignal=SIGTERM:DURATION,SIGKILL's grace, never "
+                               "delaying a SIGKILL", r->name);
         }
         return l->n_errors ? -EINVAL : 0;
 }
@@ -555,12 +686,17 @@ void cgsentry_config_free(struct cgsentry_config *c)
                         free(r->protect[j]);
                 free(r->protect);
                 free(r->file);
+                cgsentry_strv_free(r->exec_before_kill);
+                cgsentry_strv_free(r->exec_after_kill);
         }
         free(c->rules);
         free(c->cgroup_root);
         free(c->proc_root);
         free(c->policy_dir);
         free(c->state_dir);
+        free(c->control_socket);
+        free(c->control_group);
+        free(c->metrics_textfile);
         free(c);
 }
 

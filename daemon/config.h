@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CGSENTRY_CONF_DEFAULT "/etc/cgsentry/cgsentry.conf"
 /* inih keeps section and key names in 50-byte buffers: longer ones would be
@@ -28,6 +29,15 @@
  * so minutes at most. */
 #define CGSENTRY_GRACE_MIN_USEC 1000ull
 #define CGSENTRY_GRACE_MAX_USEC (10ull * 60 * 1000000)
+/* ExecBeforeKill=/ExecAfterKill=: a hook that outlives this is killed. */
+#define CGSENTRY_HOOK_TIMEOUT_DEFAULT_USEC (10ull * 1000000)
+#define CGSENTRY_HOOK_TIMEOUT_MIN_USEC 100000ull
+#define CGSENTRY_HOOK_TIMEOUT_MAX_USEC (10ull * 60 * 1000000)
+/* MetricsInterval=: off by default (no timer while idle); when on, at
+ * least a second apart. */
+#define CGSENTRY_METRICS_INTERVAL_MIN_USEC 1000000ull
+#define CGSENTRY_METRICS_INTERVAL_MAX_USEC (24ull * 3600 * 1000000)
+#define CGSENTRY_CONTROL_SOCKET_DEFAULT "/run/cgsentry/control.sock"
 /* Documentation/accounting/psi.rst: a trigger window of 500ms to 10s. */
 #define CGSENTRY_PSI_WINDOW_MIN_USEC 500000ull
 #define CGSENTRY_PSI_WINDOW_MAX_USEC 10000000ull
@@ -65,6 +75,9 @@ struct cgsentry_rule {
         bool dry_run;
         uint64_t cooldown_usec;
         uint64_t term_grace_usec; /* KillSignal=SIGTERM:5s,SIGKILL; 0 = SIGKILL at once */
+        /* ExecBeforeKill=, ExecAfterKill=: argv (NULL-terminated) or NULL */
+        char **exec_before_kill, **exec_after_kill;
+        uint64_t hook_timeout_usec; /* HookTimeout= */
         char *file;         /* where the rule was defined, for messages */
         unsigned line;
 };
@@ -74,6 +87,13 @@ struct cgsentry_config {
         char *proc_root;    /* [Daemon] ProcRoot=, default /proc */
         char *policy_dir;   /* [Daemon] PolicyDir=, NULL = <libdir>/cgsentry/policies */
         char *state_dir;    /* [Daemon] StateDirectory=, NULL = /var/lib/cgsentry (kill log) */
+        /* [Daemon] ControlSocket=: NULL = CGSENTRY_CONTROL_SOCKET_DEFAULT */
+        char *control_socket;
+        bool control_socket_off; /* ControlSocket=no */
+        char *control_group;     /* [Daemon] ControlGroup=: may ask besides root, or NULL */
+        gid_t control_gid;
+        char *metrics_textfile;  /* [Daemon] MetricsTextfile=, or NULL */
+        uint64_t metrics_interval_usec; /* [Daemon] MetricsInterval=, 0 = after kills only */
         struct cgsentry_rule *rules;
         size_t n_rules;
 };
@@ -104,6 +124,14 @@ struct cgsentry_rule *cgsentry_config_add_rule(struct cgsentry_config *c, const 
                                                const char *file, unsigned line);
 int cgsentry_rule_set_match(struct cgsentry_rule *r, const char *glob);
 int cgsentry_rule_add_protect(struct cgsentry_rule *r, const char *glob);
+
+/*
+ * A hook's command line, "/ABSOLUTE/PATH [ARG...]", split at blanks into a
+ * NULL-terminated argv. No quoting and no shell: a command that needs
+ * either belongs in a script. -EINVAL (with @msg) or -ENOMEM.
+ */
+int cgsentry_parse_command(const char *v, char ***ret, char *msg, size_t msg_size);
+void cgsentry_strv_free(char **v);
 
 /*
  * The value syntaxes of the configuration, shared with cgsentry run's

@@ -252,6 +252,7 @@ struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
                 g->policy = policy_instance(sv, rule, dw->path);
         if (dw->no_inotify) {
                 g->events_poll = start_poll(g, g->events_fd, events_poll_cb);
+                sv->n_polling += g->events_poll != NULL;
                 if (g->events_local_fd >= 0)
                         g->local_poll = start_poll(g, g->events_local_fd, events_poll_cb);
         }
@@ -323,6 +324,7 @@ void group_close(struct group *g)
                 tripwire_restore(g);
         sv_policy_instance_free(g->policy);
         g->policy = NULL;
+        sv->n_polling -= g->events_poll != NULL;
         close_poll(g->events_poll);
         close_poll(g->local_poll);
         close(g->events_fd);

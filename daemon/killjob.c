@@ -17,10 +17,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "decide.h"
 #include "killrecord.h"
+#include "parse.h"
 #include "supervisor-internal.h"
 #include "util.h"
 
@@ -87,6 +89,8 @@ void killjob_close(struct group *g)
 
         if (!k)
                 return;
+        if (k->hook_id)
+                hook_forget(g->sv, k->hook_id);
         uv_timer_stop(&g->timer);
         for (size_t i = 0; i < k->n_pidfds; i++)
                 if (k->pidfds[i] >= 0)
@@ -155,7 +159,30 @@ static void confirm_cb(uv_timer_t *t)
                              "/%s still has processes %d ms after SIGKILL (stuck in D state?)",
                              path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
         }
+        cgsentry_stats_outcome(&sv->stats, k->stats_id, r == 0 || r == -ENOENT, took);
         killjob_close(g);
+}
+
+/* The first signal of the job (SIGTERM, or SIGKILL without a grace
+ * period) went out at @now_ns: the reaction the metrics count. */
+static void first_signal(struct supervisor *sv, struct killjob *k, uint64_t now_ns)
+{
+        if (k->first_signal_ns)
+                return;
+        k->first_signal_ns = now_ns;
+        if (k->stats_id)
+                cgsentry_stats_reaction(&sv->stats, k->stats_id,
+                                        (now_ns - k->trigger_ns) / 1000);
+}
+
+/* SIGTERM to every pinned process: the start of a grace period. */
+static void sigterm_all(struct supervisor *sv, struct killjob *k)
+{
+        for (size_t i = 0; i < k->n_pidfds; i++)
+                if (k->pidfds[i] >= 0)
+                        (void)sv->ops.pidfd_signal(sv->ops.userdata, k->pidfds[i], SIGTERM);
+        k->term_pending = false;
+        first_signal(sv, k, uv_hrtime());
 }
 
 /* SIGKILL to the whole job. 0 when at least one process was signalled
@@ -204,9 +231,11 @@ static int sigkill_all(struct group *g)
         mrelease_pending(sv, k);
         if (!delivered)
                 return r < 0 ? r : -ESRCH;
-        if (k->event_ns)
+        if (k->event_ns) {
                 cgsentry_log(LOG_INFO, &f, "SIGKILL sent to /%s %" PRIu64 " us after the event",
                              k->shown, (killed_ns - k->event_ns) / 1000);
+        }
+        first_signal(sv, k, killed_ns);
         k->event_ns = 0;
         k->confirm_left = CONFIRM_TRIES;
         uv_timer_start(&g->timer, confirm_cb, CONFIRM_INTERVAL_MSEC, CONFIRM_INTERVAL_MSEC);
@@ -242,8 +271,23 @@ void killjob_finish_now(struct group *g)
  * signal. Returns 0 once something was signalled, -errno when nothing could
  * be (the caller neither counts nor logs it as a kill).
  */
+/* ExecBeforeKill= is done (or was killed at its deadline): the grace
+ * period's SIGTERM goes out now. */
+static void before_kill_done(struct supervisor *sv, uint64_t hook_id, void *userdata)
+{
+        for (struct dirwatch *w = sv->watches; w; w = w->next) {
+                struct group *g = w->group;
+                if (!g || !g->kill || g->kill->hook_id != hook_id)
+                        continue;
+                g->kill->hook_id = 0;
+                if (g->kill->term_pending && g->kill->grace_pending)
+                        sigterm_all(sv, g->kill);
+                return;
+        }
+}
+
 static int killjob_start(struct group *g, const struct sv_snapshot *s, const struct sv_plan *p,
-                         uint64_t event_ns)
+                         uint64_t event_ns, const struct hook_facts *facts)
 {
         struct supervisor *sv = g->sv;
         const struct cgsentry_rule *rule = g->rule;
@@ -277,24 +321,57 @@ static int killjob_start(struct group *g, const struct sv_snapshot *s, const str
         k->use_cgroup_kill = p->use_cgroup_kill;
         k->started_ms = uv_now(sv->loop);
         k->event_ns = rule->term_grace_usec ? 0 : event_ns;
+        k->trigger_ns = event_ns;
         g->kill = k;
         if (!k->use_cgroup_kill && pinned == 0) {
                 killjob_close(g);
                 return -ESRCH; /* every process exited since the snapshot */
         }
         if (rule->term_grace_usec) {
-                for (size_t i = 0; i < k->n_pidfds; i++)
-                        if (k->pidfds[i] >= 0)
-                                (void)sv->ops.pidfd_signal(sv->ops.userdata, k->pidfds[i],
-                                                           SIGTERM);
                 k->grace_pending = true;
                 uv_timer_start(&g->timer, grace_cb, rule->term_grace_usec / 1000, 0);
+                /* ExecBeforeKill= first, as systemd runs ExecStop= before
+                 * KillSignal=: SIGTERM when it is done, at half the grace
+                 * period at the latest, so that the processes keep the other
+                 * half; SIGKILL at the end whatever it does. */
+                if (rule->exec_before_kill && facts) {
+                        uint64_t limit = rule->term_grace_usec / 2;
+                        if (rule->hook_timeout_usec < limit)
+                                limit = rule->hook_timeout_usec;
+                        k->term_pending = true;
+                        k->hook_id = hook_start(sv, rule->exec_before_kill, facts, limit,
+                                                before_kill_done, NULL);
+                        if (k->hook_id)
+                                return 0;
+                }
+                sigterm_all(sv, k);
                 return 0;
         }
         r = sigkill_all(g);
         if (r < 0)
                 killjob_close(g);
         return r;
+}
+
+static void read_hook_figures(struct group *g, struct hook_facts *facts)
+{
+        char buf[64];
+        ssize_t n;
+
+        if ((n = sv__read_at(g->dfd, "memory.current", buf, sizeof(buf))) >= 0)
+                (void)sv_parse_u64(buf, (size_t)n, &facts->memory_current);
+        if ((n = sv__read_at(g->dfd, "memory.high", buf, sizeof(buf))) >= 0)
+                (void)sv_parse_limit(buf, (size_t)n, &facts->memory_high);
+        if ((n = sv__read_at(g->dfd, "memory.swap.current", buf, sizeof(buf))) >= 0)
+                (void)sv_parse_u64(buf, (size_t)n, &facts->swap_current);
+}
+
+static int64_t realtime_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 bool group_cooling_down(struct group *g)
@@ -337,7 +414,10 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         struct sv_error err = {};
         struct killrecord rec = {};
         char note[SV_POLICY_EXPLANATION_SIZE + 600], *text = NULL, *pids = NULL;
-        char *kill_shown = NULL;
+        char *kill_shown = NULL, why[1024];
+        const struct sv_task *victim;
+        struct hook_facts facts;
+        uint64_t stats_id;
         size_t pids_len = 0;
         int r;
 
@@ -401,10 +481,27 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                         fclose(pf);
                 f.killed_pids = pids;
         }
+        sv_trigger_describe(trig, why, sizeof(why));
+        victim = &s->tasks[plan->victim >= 0 ? plan->victim : plan->kill_tasks[0]];
+        facts = (struct hook_facts){
+                .event = "before-kill",
+                .cgroup = g->dw->path,
+                .kill_cgroup = sv_rel(s->groups[plan->kill_group >= 0 ? plan->kill_group
+                                                                      : victim->group].path),
+                .rule = rule->name, .policy = f.policy, .trigger = tname, .why = why,
+                .killed_pids = pids, .victim_pid = victim->pid, .victim_comm = victim->comm,
+                .n_processes = plan->n_kill_tasks,
+                .memory_max = s->groups[0].memory_max,
+                .memory_high = SV_LIMIT_MAX,
+        };
+        /* The figures a hook reports, as they are before the kill; read only
+         * for rules with hooks (the kernel's choice needs no such reads). */
+        if (rule->exec_before_kill || rule->exec_after_kill)
+                read_hook_figures(g, &facts);
         /* Act first, explain after: the report is for people, the kill is
          * racing the kernel's OOM killer. */
         if (!rule->dry_run) {
-                r = killjob_start(g, s, plan, event_ns);
+                r = killjob_start(g, s, plan, event_ns, &facts);
                 if (r < 0) {
                         struct cgsentry_log_fields ef = { .cgroup = f.cgroup, .trigger = tname,
                                                           .rule = rule->name };
@@ -414,6 +511,24 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                         goto out;
                 }
                 sv->n_kills++;
+        }
+        {
+                struct cgsentry_kill_entry e = {
+                        .time_usec = realtime_usec(), .cgroup = g->dw->path,
+                        .kill_cgroup = (char *)facts.kill_cgroup, .rule = rule->name,
+                        .policy = (char *)f.policy, .trigger = (char *)tname, .why = why,
+                        .processes = plan->n_kill_tasks, .victim_pid = victim->pid,
+                        .dry_run = rule->dry_run,
+                };
+                memcpy(e.victim_comm, victim->comm, sizeof(e.victim_comm));
+                stats_id = cgsentry_stats_kill(&sv->stats, &e);
+                if (g->kill && !rule->dry_run) {
+                        g->kill->stats_id = stats_id;
+                        if (g->kill->first_signal_ns)
+                                cgsentry_stats_reaction(&sv->stats, stats_id,
+                                                        (g->kill->first_signal_ns - event_ns) /
+                                                                1000);
+                }
         }
         g->cooldown_until_ms = uv_now(sv->loop) + rule->cooldown_usec / 1000;
         /* The kill's record: fields of its journal entry, or (no journal)
@@ -429,14 +544,20 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         if (rec.json)
                 killrecord_remember(sv, rec.json);
         if (!rule->dry_run && sv->opts.on_kill) {
-                char why[1024];
                 struct supervisor_kill k = { .trigger = trig, .cgroup = g->dw->path,
                                              .kill_cgroup = g->kill ? g->kill->path : "",
                                              .n_processes = plan->n_kill_tasks, .why = why,
                                              .snapshot = s, .plan = plan };
-                sv_trigger_describe(trig, why, sizeof(why));
                 sv->opts.on_kill(sv->opts.userdata, &k);
         }
+        /* After the kill is under way and reported; never waited for. */
+        if (!rule->dry_run && rule->exec_after_kill) {
+                facts.event = "after-kill";
+                facts.kill_id = stats_id;
+                (void)hook_start(sv, rule->exec_after_kill, &facts, rule->hook_timeout_usec,
+                                 NULL, NULL);
+        }
+        textfile_kick(sv->textfile);
         supervisor_notify_status(sv);
         r = 1;
 out:

@@ -6,6 +6,11 @@
  *   group.c       a supervised group: its fds and event sources
  *   tripwire.c    memory.high as an early warning, and the danger check
  *   killjob.c     decide (decide.c) and carry out a kill through kill ops
+ *   hook.c        ExecBeforeKill=/ExecAfterKill=
+ *   collect.c     gather status and metrics figures without blocking the loop
+ *   control.c     the control socket (cgsentry status, cgsentry metrics)
+ *   textfile.c    the metrics textfile for node_exporter
+ *   figures.c     read one group's figures, and the daemon's
  *   node.c        node pressure: MemAvailable and the node's PSI
  */
 #ifndef CGSENTRY_SUPERVISOR_INTERNAL_H
@@ -16,7 +21,9 @@
 
 #include "cgsentry/supervise.h"
 #include "log.h"
+#include "figures.h"
 #include "policy-host.h"
+#include "stats.h"
 #include "supervisor.h"
 
 struct group;
@@ -47,6 +54,13 @@ struct killjob {
         unsigned confirm_left;
         uint64_t started_ms;
         uint64_t event_ns;      /* when the triggering event was read, for latency */
+        uint64_t trigger_ns;      /* the event, for the reaction time */
+        uint64_t first_signal_ns; /* 0 until the first signal went out */
+        uint64_t stats_id;      /* its entry in supervisor.stats */
+        /* ExecBeforeKill= runs first; SIGTERM when it is done (or at half the
+         * grace period), SIGKILL at the end of the grace period regardless. */
+        bool term_pending;
+        uint64_t hook_id;
 };
 
 struct group {
@@ -97,6 +111,16 @@ struct supervisor {
         bool watchdog_on, stopping;
         bool enospc_logged;
         bool statelog_failed; /* said once that the state log cannot be written */
+        size_t n_polling;     /* groups whose memory.events is polled */
+        struct cgsentry_stats stats;
+        int64_t started_usec;       /* CLOCK_REALTIME */
+        uint64_t started_ns;        /* uv_hrtime() */
+        int64_t config_loaded_usec; /* CLOCK_REALTIME of the configuration in force */
+        struct control *control;    /* NULL: no control socket */
+        struct textfile *textfile;  /* NULL: no MetricsTextfile= */
+        struct hook *hooks;         /* running hooks */
+        size_t n_hooks;
+        uint64_t next_hook_id;
 };
 
 static inline const char *sv_rel(const char *path)
@@ -133,6 +157,62 @@ void killjob_close(struct group *g);
 /* Send the SIGKILL of a pending grace period now, then drop the job. */
 void killjob_finish_now(struct group *g);
 extern const struct supervisor_kill_ops supervisor_default_kill_ops;
+
+/* figures.c */
+int figures_read_group(struct group *g, struct cgsentry_group_figures *out);
+void figures_read_daemon(struct supervisor *sv, struct cgsentry_daemon_figures *d);
+
+/* collect.c: the figures of every supervised group (or one), read a few
+ * groups per loop iteration so that a request never holds up an event;
+ * @done gets them (and owns nothing: they are freed after it returns).
+ * @only: a group path (raw or escaped, leading '/' optional), or NULL. */
+struct collect;
+typedef void (*collect_done_fn)(void *userdata, int error,
+                                const struct cgsentry_daemon_figures *d,
+                                const struct cgsentry_group_figures *groups, size_t n);
+int collect_start(struct supervisor *sv, const char *only, collect_done_fn done, void *userdata,
+                  struct collect **ret);
+/* Stop without calling @done. */
+void collect_cancel(struct collect *c);
+
+/* control.c */
+struct control;
+int control_start(struct supervisor *sv, const char *path, struct control **ret);
+/* May a peer with these credentials ask? (root, @self, or ControlGroup=) */
+bool control_peer_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
+                          const char *control_group, gid_t control_gid, uid_t self);
+void control_stop(struct control *c);
+
+/* textfile.c: MetricsTextfile=; kicked after every kill, and every
+ * MetricsInterval= when set. */
+struct textfile;
+int textfile_start(struct supervisor *sv, struct textfile **ret);
+void textfile_kick(struct textfile *t);
+void textfile_stop(struct textfile *t);
+
+/* hook.c: start @argv (ExecBeforeKill= or ExecAfterKill=) for kill @k with
+ * the kill's facts in its environment; never waits. Returns the hook's id
+ * (> 0), or 0 when it was refused or could not start (logged). @on_exit,
+ * if set, runs when the hook exits or is killed at its deadline. */
+struct hook_facts {
+        const char *event; /* "before-kill", "after-kill" */
+        const char *cgroup, *kill_cgroup, *rule, *policy, *trigger, *why;
+        const char *killed_pids; /* "1 2 3" */
+        int victim_pid;
+        const char *victim_comm;
+        size_t n_processes;
+        uint64_t memory_current, memory_max, memory_high, swap_current;
+        uint64_t kill_id;
+};
+typedef void (*hook_exit_fn)(struct supervisor *sv, uint64_t hook_id, void *userdata);
+uint64_t hook_start(struct supervisor *sv, char *const *argv, const struct hook_facts *facts,
+                    uint64_t timeout_usec, hook_exit_fn on_exit, void *userdata);
+/* Forget @id's on_exit callback (its kill job is gone). */
+void hook_forget(struct supervisor *sv, uint64_t id);
+/* Kill every running hook (daemon stopping). */
+void hook_stop_all(struct supervisor *sv);
+/* The environment of a hook ("KEY=value" strings, NULL-terminated, owned). */
+char **hook_environment(const struct hook_facts *f);
 
 /* node.c */
 void node_arm(struct group *g);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -20,6 +21,14 @@
 #include "syscalls.h"
 
 /* ---- life cycle ------------------------------------------------------------ */
+
+static int64_t realtime_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 void supervisor_notify_status(struct supervisor *sv)
 {
@@ -106,6 +115,8 @@ int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *opts,
                 sv->ops.userdata = NULL;
         sv->cfg = cfg;
         sv->self = getpid();
+        sv->started_usec = sv->config_loaded_usec = realtime_usec();
+        sv->started_ns = uv_hrtime();
         sv->root_fd = open(cfg->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         sv->proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         sv->self_proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -146,6 +157,12 @@ int supervisor_start(struct supervisor *sv)
         watch_tree(sv, "");
         cgsentry_log(LOG_INFO, NULL, "cgsentryd %s: %zu rules, supervising %zu cgroups",
                      sv_version(), sv->cfg->n_rules, sv->n_groups);
+        /* cgsentry run's host answers for itself: no socket, no textfile. */
+        if (!sv->opts.embedded && !sv->cfg->control_socket_off)
+                (void)control_start(sv, sv->cfg->control_socket ?: CGSENTRY_CONTROL_SOCKET_DEFAULT,
+                                    &sv->control);
+        if (!sv->opts.embedded && sv->cfg->metrics_textfile)
+                (void)textfile_start(sv, &sv->textfile);
         if (sv->opts.lock_memory)
                 lock_memory(sv);
         if (!sv->opts.embedded)
@@ -168,6 +185,7 @@ int supervisor_reload(struct supervisor *sv)
                 fclose(f);
         if (r < 0) {
                 struct cgsentry_log_fields lf = { .message_id = CGSENTRY_MID_CONFIG };
+                sv->stats.reload_failures++;
                 if (errs)
                         cgsentry_log_lines(LOG_ERR, &lf, errs);
                 cgsentry_log(LOG_ERR, &lf, "reload of %s failed; keeping the previous "
@@ -177,8 +195,22 @@ int supervisor_reload(struct supervisor *sv)
                 cgsentry_log(LOG_ERR, NULL, "CgroupRoot= and ProcRoot= cannot change on reload; "
                                             "keeping the previous configuration");
                 cgsentry_config_free(cfg);
+                sv->stats.reload_failures++;
                 r = -EINVAL;
         } else {
+                const char *sock = cfg->control_socket_off ? NULL
+                                   : cfg->control_socket ?: CGSENTRY_CONTROL_SOCKET_DEFAULT;
+                const char *old = sv->cfg->control_socket_off ? NULL
+                                  : sv->cfg->control_socket ?: CGSENTRY_CONTROL_SOCKET_DEFAULT;
+                /* The socket stays where clients know it; ControlGroup= (who
+                 * may ask) changes at once. */
+                if (!sv->opts.embedded && (!sock != !old || (sock && strcmp(sock, old) != 0)))
+                        cgsentry_log(LOG_WARNING, NULL, "ControlSocket= changes on restart, not "
+                                                        "on reload; still answering on %s",
+                                     old ? old : "no socket");
+                /* The textfile follows the new MetricsTextfile=/MetricsInterval=. */
+                textfile_stop(sv->textfile);
+                sv->textfile = NULL;
                 /* Rebuild every watch under the new rules; counters are re-read,
                  * so nothing fires for events that happened before. */
                 while (sv->watches)
@@ -189,7 +221,11 @@ int supervisor_reload(struct supervisor *sv)
                 sv->policies = NULL;
                 cgsentry_config_free(sv->cfg);
                 sv->cfg = cfg;
+                sv->config_loaded_usec = realtime_usec();
+                sv->stats.reloads++;
                 watch_tree(sv, "");
+                if (!sv->opts.embedded && cfg->metrics_textfile)
+                        (void)textfile_start(sv, &sv->textfile);
                 cgsentry_log(LOG_INFO, &(struct cgsentry_log_fields){ .message_id = CGSENTRY_MID_CONFIG },
                              "reloaded: %zu rules, supervising %zu cgroups", cfg->n_rules,
                              sv->n_groups);
@@ -207,6 +243,11 @@ void supervisor_stop(struct supervisor *sv)
         sv->stopping = true;
         while (sv->watches)
                 watch_remove(sv, sv->watches);
+        control_stop(sv->control);
+        sv->control = NULL;
+        textfile_stop(sv->textfile);
+        sv->textfile = NULL;
+        hook_stop_all(sv);
         if (!sv->opts.embedded) {
                 uv_close((uv_handle_t *)&sv->sighup, NULL);
                 uv_close((uv_handle_t *)&sv->sigterm, NULL);
@@ -224,6 +265,7 @@ void supervisor_free(struct supervisor *sv)
         close(sv->self_proc_fd);
         sv_policy_registry_free(sv->policies);
         cgsentry_config_free(sv->cfg);
+        cgsentry_stats_done(&sv->stats);
         free(sv->hash);
         free(sv);
 }

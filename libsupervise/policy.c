@@ -77,23 +77,6 @@ const char *sv_policy_default_dir(void)
         return CGSENTRY_POLICY_DIR;
 }
 
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int fail(struct sv_error *err, int e, const char *path, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                err->err = e;
-                snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
-                va_start(ap, fmt);
-                vsnprintf(err->what, sizeof(err->what), fmt, ap);
-                va_end(ap);
-        }
-        return -e;
-}
-
 /* ---- the builtin kernel policy ------------------------------------------ */
 
 static int host_kernel_choose(const struct cgsentry_view *view, struct cgsentry_decision *d);
@@ -230,131 +213,28 @@ static const struct sv_policy *find_loaded(const struct sv_policy_registry *reg,
         return NULL;
 }
 
-/* Who may own what we execute: root when we are root (the daemon), else
- * root or ourselves. */
-static bool trusted_owner(uid_t uid)
-{
-        return uid == 0 || uid == geteuid();
-}
-
-/* Is the file behind @fd one we may execute? */
-static int check_file(int fd, const char *path, struct sv_error *err)
-{
-        struct stat st;
-
-        if (fstat(fd, &st) < 0)
-                return fail(err, errno, path, "cannot stat the policy plugin: %s", strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail(err, EINVAL, path, "policy plugin is not a regular file");
-        /* Anyone who can write it could replace its code, which runs as root. */
-        if (st.st_mode & S_IWOTH)
-                return fail(err, EPERM, path, "refusing to load a world-writable policy plugin");
-        if (st.st_mode & S_IWGRP)
-                return fail(err, EPERM, path, "refusing to load a group-writable policy plugin");
-        if (!trusted_owner(st.st_uid))
-                return fail(err, EPERM, path,
-                            "refusing to load a policy plugin not owned by %s (owner uid %u)",
-                            geteuid() == 0 ? "root" : "root or us", (unsigned)st.st_uid);
-        return 0;
-}
-
-/*
- * Open the directory @dir, checking every directory from "/" down to it as
- * sshd checks the path of its keys: each must be owned by root (or us) and
- * writable by nobody else, or whoever can write one could swap what lies
- * below. The one exception is a sticky directory such as /tmp, through an
- * entry that is ours: the sticky bit keeps others from renaming or removing
- * it. Symbolic links are resolved first (realpath()), then the walk follows
- * none, so the directory opened is the one checked. Returns an O_PATH fd.
- */
-static int open_trusted_dir(const char *dir, const char *path, struct sv_error *err)
-{
-        char *real = realpath(dir, NULL), *p, *next;
-        struct stat st, parent = { 0 };
-        int fd = -1, r;
-
-        if (!real)
-                return fail(err, errno, path, "cannot resolve its directory: %s", strerror(errno));
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        for (p = real; fd >= 0; p = next) {
-                if (fstat(fd, &st) < 0) {
-                        r = fail(err, errno, path, "cannot stat %s: %s", real, strerror(errno));
-                        goto out;
-                }
-                /* What we reached through a sticky, others-writable parent must be
-                 * ours; everything else must be writable by nobody but its owner. */
-                if (!trusted_owner(st.st_uid) ||
-                    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) ||
-                    ((parent.st_mode & S_ISVTX) && (parent.st_mode & (S_IWGRP | S_IWOTH)) &&
-                     !trusted_owner(st.st_uid))) {
-                        *p = '\0';
-                        r = fail(err, EPERM, path,
-                                 "refusing to load a policy plugin from %s: %s (owner uid %u, "
-                                 "mode %04o)",
-                                 *real ? real : "/",
-                                 !trusted_owner(st.st_uid) ? "owned by another user"
-                                 : (st.st_mode & S_IWOTH)  ? "a world-writable directory"
-                                                           : "a group-writable directory",
-                                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-                        goto out;
-                }
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                next = strchrnul(p, '/');
-                {
-                        char saved = *next;
-                        int child;
-
-                        *next = '\0';
-                        child = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        *next = saved;
-                        if (child < 0) {
-                                r = fail(err, errno, path, "cannot open its directory: %s",
-                                         strerror(errno));
-                                goto out;
-                        }
-                        parent = st;
-                        close(fd);
-                        fd = child;
-                }
-        }
-        if (fd < 0) {
-                r = fail(err, errno, path, "cannot open /: %s", strerror(errno));
-                goto out;
-        }
-        free(real);
-        return fd;
-out:
-        if (fd >= 0)
-                close(fd);
-        free(real);
-        return r;
-}
-
 /* Validate what cgsentry_policy_entry() returned. */
 static int check_descriptor(const struct cgsentry_policy *d, const char *path,
                             const char *expect_name, struct sv_error *err)
 {
         if (!d)
-                return fail(err, ENOEXEC, path, "%s() returned NULL", CGSENTRY_POLICY_ENTRY_SYMBOL);
+                return sv__errorf(err, ENOEXEC, path, "%s() returned NULL", CGSENTRY_POLICY_ENTRY_SYMBOL);
         /* abi_major, abi_minor and struct_size come first in every ABI version. */
         if (d->abi_major != CGSENTRY_POLICY_ABI_MAJOR)
-                return fail(err, EPROTONOSUPPORT, path,
+                return sv__errorf(err, EPROTONOSUPPORT, path,
                             "policy ABI %" PRIu32 ".%" PRIu32 " is not supported (this cgsentry "
                             "speaks ABI %d.x)",
                             d->abi_major, d->abi_minor, CGSENTRY_POLICY_ABI_MAJOR);
         if (d->struct_size < DESCRIPTOR_SIZE_1_0)
-                return fail(err, ENOEXEC, path,
+                return sv__errorf(err, ENOEXEC, path,
                             "policy descriptor is %" PRIu32 " bytes, ABI %d.0 needs at least %zu",
                             d->struct_size, CGSENTRY_POLICY_ABI_MAJOR, DESCRIPTOR_SIZE_1_0);
         if (!valid_name(d->name))
-                return fail(err, ENOEXEC, path, "policy name missing or not [a-z0-9_-]");
+                return sv__errorf(err, ENOEXEC, path, "policy name missing or not [a-z0-9_-]");
         if (!d->choose)
-                return fail(err, ENOEXEC, path, "policy '%s' has no choose()", d->name);
+                return sv__errorf(err, ENOEXEC, path, "policy '%s' has no choose()", d->name);
         if (expect_name && strcmp(d->name, expect_name) != 0)
-                return fail(err, ENOEXEC, path, "file declares the policy '%s', not '%s'", d->name,
+                return sv__errorf(err, ENOEXEC, path, "file declares the policy '%s', not '%s'", d->name,
                             expect_name);
         return 0;
 }
@@ -368,10 +248,10 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         char *copy = strdup(path), *slash, fdpath[64];
         const char *dir, *base;
         void *dl, *sym;
-        int dfd, fd, r;
+        int fd, r;
 
         if (!copy)
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         slash = strrchr(copy, '/');
         if (!slash) {
                 dir = ".";
@@ -381,31 +261,10 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
                 dir = slash == copy ? "/" : copy;
                 base = slash + 1;
         }
-        dfd = open_trusted_dir(dir, path, err);
-        if (dfd < 0) {
-                free(copy);
-                if (dfd == -ENOENT)
-                        return fail(err, ENOENT, path, "no such policy plugin");
-                return dfd;
-        }
-        /* The file itself: no symbolic link, checked through the fd that is
-         * then loaded, so what was checked is what runs. */
-        fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-        r = fd < 0 ? -errno : 0;
-        close(dfd);
+        fd = sv__open_trusted(dir, base, path, "load", "policy plugin", err);
         free(copy);
-        if (r == -ENOENT)
-                return fail(err, ENOENT, path, "no such policy plugin");
-        if (r == -ELOOP)
-                return fail(err, ELOOP, path, "refusing to load a policy plugin that is a "
-                                              "symbolic link");
-        if (r < 0)
-                return fail(err, -r, path, "cannot open the policy plugin: %s", strerror(-r));
-        r = check_file(fd, path, err);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
+        if (fd < 0)
+                return fd;
         /*
          * dlopen() the very file descriptor that was checked. The loader
          * recognises objects it already has by name and by inode: the fd
@@ -416,14 +275,14 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
         dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
                 close(fd);
-                return fail(err, ELIBBAD, path, "dlopen failed: %s", dlerror());
+                return sv__errorf(err, ELIBBAD, path, "dlopen failed: %s", dlerror());
         }
 
         sym = dlsym(dl, CGSENTRY_POLICY_ENTRY_SYMBOL);
         if (!sym) {
                 dlclose(dl);
                 close(fd);
-                return fail(err, ENOEXEC, path, "not a cgsentry policy plugin: no symbol %s",
+                return sv__errorf(err, ENOEXEC, path, "not a cgsentry policy plugin: no symbol %s",
                             CGSENTRY_POLICY_ENTRY_SYMBOL);
         }
         /* POSIX guarantees dlsym() results convert to function pointers. */
@@ -443,7 +302,7 @@ static int load_file(struct sv_policy_registry *reg, const char *path, const cha
                 policy_free(p); /* p->dl is still NULL: closed below */
                 dlclose(dl);
                 close(fd);
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         }
         p->dl = dl;
         p->fd = fd;
@@ -461,7 +320,7 @@ int sv_policy_registry_load_file(struct sv_policy_registry *reg, const char *pat
                 return load_file(reg, path, NULL, ret, err);
         /* A bare name would make dlopen() search the library path. */
         if (asprintf(&rel, "./%s", path) < 0)
-                return fail(err, ENOMEM, path, "out of memory");
+                return sv__errorf(err, ENOMEM, path, "out of memory");
         r = load_file(reg, rel, NULL, ret, err);
         free(rel);
         return r;
@@ -475,7 +334,7 @@ int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
         int r;
 
         if (!valid_name(name))
-                return fail(err, EINVAL, name, "invalid policy name (expected [a-z0-9_-]+)");
+                return sv__errorf(err, EINVAL, name, "invalid policy name (expected [a-z0-9_-]+)");
         p = find_loaded(reg, name);
         if (p) {
                 *ret = p;
@@ -483,7 +342,7 @@ int sv_policy_registry_get(struct sv_policy_registry *reg, const char *name,
         }
         if (asprintf(&path, "%s/" SV_POLICY_FILE_PREFIX "%s" SV_POLICY_FILE_SUFFIX, reg->dir,
                      name) < 0)
-                return fail(err, ENOMEM, name, "out of memory");
+                return sv__errorf(err, ENOMEM, name, "out of memory");
         r = load_file(reg, path, name, ret, err);
         free(path);
         return r;
@@ -616,10 +475,10 @@ int sv_policy_instance_new(const struct sv_policy *p, const char *options,
         if (!options)
                 options = "";
         if (!p->desc.init && options[strspn(options, " \t\n")])
-                return fail(err, EINVAL, policy_where(p), "policy '%s' takes no options", p->name);
+                return sv__errorf(err, EINVAL, policy_where(p), "policy '%s' takes no options", p->name);
         inst = calloc(1, sizeof(*inst));
         if (!inst)
-                return fail(err, ENOMEM, policy_where(p), "out of memory");
+                return sv__errorf(err, ENOMEM, policy_where(p), "out of memory");
         inst->policy = p;
         if (p->desc.init) {
                 r = p->desc.init(options, &inst->state, msg, sizeof(msg));
@@ -627,7 +486,7 @@ int sv_policy_instance_new(const struct sv_policy *p, const char *options,
                         /* A positive or zero "error" would be a plugin bug; keep it -errno. */
                         free(inst);
                         msg[sizeof(msg) - 1] = 0;
-                        return fail(err, -r, policy_where(p), "policy '%s': %s", p->name,
+                        return sv__errorf(err, -r, policy_where(p), "policy '%s': %s", p->name,
                                     msg[0] ? msg : strerror(-r));
                 }
         }
@@ -962,18 +821,18 @@ int sv_policy_choose(struct sv_policy_instance *inst, const struct sv_policy_vie
         r = p->desc.choose(&v->view, inst->state, &d);
         text[sizeof(text) - 1] = 0;
         if (r < 0)
-                return fail(err, -r, policy_where(p), "policy '%s' failed: %s", p->name,
+                return sv__errorf(err, -r, policy_where(p), "policy '%s' failed: %s", p->name,
                             text[0] ? text : strerror(-r));
         if (r > 0 || d.group < -1 || d.group >= (int32_t)v->view.n_groups || d.task < -1 ||
             d.task >= (int32_t)v->view.n_tasks || (d.group < 0 && d.task >= 0))
-                return fail(err, EBADMSG, policy_where(p),
+                return sv__errorf(err, EBADMSG, policy_where(p),
                             "policy '%s' returned an invalid decision (%d, group %" PRId32
                             ", task %" PRId32 ")",
                             p->name, r, d.group, d.task);
         if (d.task >= 0) {
                 uint32_t tg = (uint32_t)v->tasks[d.task].group;
                 if (tg < (uint32_t)d.group || tg >= v->groups[d.group].subtree_end)
-                        return fail(err, EBADMSG, policy_where(p),
+                        return sv__errorf(err, EBADMSG, policy_where(p),
                                     "policy '%s' named a task outside the group it chose", p->name);
         }
         ret->group = d.group < 0 ? -1 : d.group + v->domain;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -124,6 +125,20 @@ int sv__read_alloc_at(int dirfd, const char *name, size_t max, char **ret, size_
         *ret = buf;
         *ret_len = len;
         return 0;
+}
+
+int sv__errorf(struct sv_error *err, int e, const char *path, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err) {
+                err->err = e;
+                snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
+                va_start(ap, fmt);
+                vsnprintf(err->what, sizeof(err->what), fmt, ap);
+                va_end(ap);
+        }
+        return -e;
 }
 
 int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what)

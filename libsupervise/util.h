@@ -27,6 +27,9 @@ int sv__open_regular(int dirfd, const char *name);
 
 /* Record an error (when @err is non-NULL) and return -@e. @e is positive. */
 int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what);
+/* @err (when non-NULL) says @path and the formatted reason; returns -@e. */
+int sv__errorf(struct sv_error *err, int e, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* ENOENT, ENODEV, ESRCH: the object went away while we looked. */
 static inline int sv__is_gone(int r)
@@ -48,6 +51,17 @@ const char *sv__escape_text(const char *s, char *out, size_t size);
 
 /* No "." or ".." component: a path that stays below where it starts. */
 bool sv__path_is_plain(const char *path);
+
+/*
+ * sv__open_trusted() - open @base in @dir (@path names it in messages) for
+ * cgsentry to @verb ("load", "run") as a @noun ("policy plugin", "hook"),
+ * only if root (or we) owns it and every directory from / down to it, and
+ * nobody else can write any of them (a sticky /tmp through our own entry
+ * excepted). No symbolic link is followed after realpath(@dir). Returns an
+ * O_RDONLY fd of the file, or -errno with the reason in @err.
+ */
+int sv__open_trusted(const char *dir, const char *base, const char *path, const char *verb,
+                     const char *noun, struct sv_error *err);
 /* strdup of "/" + path with duplicate and trailing slashes removed. */
 char *sv__path_normalize(const char *path);
 

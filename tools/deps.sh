@@ -27,3 +27,26 @@ cgsentry_install_deps() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
+
+# promtool, the linter Prometheus ships (Debian's prometheus package), for the
+# metrics test (CGSENTRY_PROMTOOL). Extracted from the package into DIR rather
+# than installed, so that no Prometheus server is set up on the machine that
+# runs the tests. Prints its path; prints nothing when it cannot be had
+# (offline), and the test then checks the format's rules alone.
+cgsentry_fetch_promtool() { # DIR
+        local dir=$1 deb
+        if command -v promtool >/dev/null; then
+                command -v promtool
+                return 0
+        fi
+        if [ ! -x "$dir/usr/bin/promtool" ]; then
+                mkdir -p "$dir"
+                (cd "$dir" && { apt-get download -qq prometheus ||
+                        { apt-get update -qq && apt-get download -qq prometheus; }; }) \
+                        >/dev/null 2>&1 || return 0
+                deb=$(find "$dir" -maxdepth 1 -name 'prometheus_*.deb' | head -n 1)
+                [ -n "$deb" ] && dpkg-deb -x "$deb" "$dir" && rm -f "$deb"
+        fi
+        [ -x "$dir/usr/bin/promtool" ] && echo "$dir/usr/bin/promtool"
+        return 0
+}

@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}" \
         "${CGSENTRY_FUZZ_DEPS[@]}" "${CGSENTRY_CONTAINER_DEPS[@]}"
 
+CGSENTRY_PROMTOOL=$(cgsentry_fetch_promtool "$PWD/build/tools/prometheus")
+export CGSENTRY_PROMTOOL
+echo "== promtool for the metrics test: ${CGSENTRY_PROMTOOL:-not available (format rules only)}"
+
 jobs=$(nproc)
 echo "== build (warnings are errors)"
 cmake -S . -B build/ci -DCGSENTRY_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

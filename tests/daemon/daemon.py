@@ -22,6 +22,10 @@ Scenarios (each check prints "ok - ..." or "not ok - ..."):
   protect    a Protect= member of the runaway group survives its kill
   killsignal KillSignal=SIGTERM:1s,SIGKILL: SIGTERM first, SIGKILL after 1 s
   scope      a hog in a group no rule matches is left to the kernel
+  control    cgsentry status / metrics over the control socket after a real
+             kill (outcome, reaction, counters; promtool when available), a
+             non-root user refused, the metrics textfile, an ExecAfterKill=
+             hook with the kill's facts
   psi        PressureStall= kills a thrashing group (zram swap; runs last)
 
 The run ends with "daemon: N passed, M failed"; exit status 0 only if
@@ -32,6 +36,7 @@ Usage: daemon.py --daemon PATH [--out DIR] [--runs N] [--only NAME,...]
 """
 
 import argparse
+import json
 import os
 import re
 import select
@@ -1085,6 +1090,120 @@ Cooldown=2s
         z.off()
 
 
+def sc_control(a):
+    """Status, metrics, textfile and an after-kill hook around one real kill."""
+    cli = os.path.join(os.path.dirname(a.daemon), "cgsentry")
+    work = tempfile.mkdtemp(prefix="cgsentry-control-")   # 0700, root: a trusted hook dir
+    sock, prom, envf = f"{work}/control.sock", f"{work}/cgsentry.prom", f"{work}/hook.env"
+    hook = f"{work}/after-kill"
+    with open(hook, "w") as f:
+        f.write(f"#!/bin/sh\nenv > {envf}.tmp && mv {envf}.tmp {envf}\necho paged\n")
+    os.chmod(hook, 0o755)
+    conf = f"""\
+[Daemon]
+ControlSocket={sock}
+MetricsTextfile={prom}
+
+[Rule services]
+Match=work.slice/*
+Tripwire=90%
+OOMGroup=yes
+ExecAfterKill={hook} --page
+"""
+    sl, g = "work.slice", "work.slice/svc"
+    mkcg(sl, max=512 * MiB, subtree=True)
+    mkcg(g, max=128 * MiB)
+    d = Daemon(a.daemon, "control", conf, a.out)
+
+    def ask(*args, user=None):
+        argv = [cli, *args, "--socket", sock]
+        if user is not None:
+            argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + argv
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    try:
+        R.check(d.ready() and wait_armed(g, 128 * MiB, 9000), "control: cgsentryd started",
+                d.tail())
+        s = ask("status", "--json")
+        st = json.loads(s.stdout) if s.returncode == 0 else {}
+        R.check(s.returncode == 0 and st.get("daemon", {}).get("supervised_groups") == 1 and
+                st["groups"][0]["cgroup"] == g and
+                st["groups"][0]["armed"]["tripwire"]["memory_high"] == int(read_high(g)),
+                "control: status --json lists /work.slice/svc with the tripwire it armed",
+                s.stdout[-2000:] + s.stderr)
+        members = [spawn_sleep(g, what="sleeper") for _ in range(2)]
+        wait_started(members, g)
+        members.append(spawn_fn(g, hog, "hog"))
+        dead = wait_until(lambda: all(not p.alive() for p in members), T_KILL)
+        R.check(dead, f"control: the runaway group is killed ({members})", d.tail())
+        R.check(wait_until(lambda: os.path.exists(envf), 10),
+                "control: the ExecAfterKill= hook ran", d.tail())
+        env = dict(line.split("=", 1) for line in rfile(envf).splitlines() if "=" in line)
+        pids = sorted(int(x) for x in env.get("CGSENTRY_KILLED_PIDS", "").split())
+        R.check(env.get("CGSENTRY_EVENT") == "after-kill" and env.get("CGSENTRY_CGROUP") == g and
+                env.get("CGSENTRY_TRIGGER") == "tripwire" and
+                env.get("CGSENTRY_RULE") == "services" and
+                pids == sorted(p.pid for p in members) and
+                int(env.get("CGSENTRY_MEMORY_MAX", 0)) == 128 * MiB and
+                int(env.get("CGSENTRY_MEMORY_CURRENT", 0)) > 64 * MiB,
+                "control: the hook's environment names the group, trigger, rule, the 3 "
+                "killed pids and the memory figures", repr(env))
+        R.check(d.wait_log(r"after-kill hook \S+after-kill: paged$", 10) and
+                d.wait_log(r"after-kill hook \S+ for /work\.slice/svc done in \d+ ms", 10),
+                "control: the hook's output and exit are in the daemon's log", d.tail())
+
+        def emptied():
+            r = ask("status", "--json", g)
+            return r.returncode == 0 and \
+                (json.loads(r.stdout).get("recent_kills") or [{}])[-1].get("outcome") == "emptied"
+        R.check(wait_until(emptied, 10), "control: status shows the kill confirmed (emptied)",
+                ask("status", "--json", g).stdout[-3000:])
+        st = json.loads(ask("status", "--json").stdout)
+        k = st["recent_kills"][-1]
+        R.check(st["daemon"]["kills"]["by_trigger"].get("tripwire") == 1 and
+                k["trigger"] == "tripwire" and k["processes"] == 3 and
+                k["kill_cgroup"] == g and 0 < (k["reaction_usec"] or 0) < 5000000 and
+                k["emptied_msec"] is not None and st["daemon"]["hooks"]["started"] == 1,
+                f"control: the kill in status: trigger tripwire, 3 processes, first signal "
+                f"{k.get('reaction_usec')} us after the event, gone {k.get('emptied_msec')} ms "
+                "later; one hook run", json.dumps(k))
+        t = ask("status", g)
+        R.check(t.returncode == 0 and f"● /{g}" in t.stdout and "Last kill:" in t.stdout,
+                "control: 'cgsentry status CGROUP' shows the group and its last kill",
+                t.stdout + t.stderr)
+        log("# " + "\n# ".join(t.stdout.splitlines()))
+        m = ask("metrics")
+        R.check(m.returncode == 0 and
+                'cgsentry_kills_total{trigger="tripwire",rule="services",policy="kernel"} 1\n'
+                in m.stdout and "cgsentry_kill_reaction_seconds_count 1\n" in m.stdout,
+                "control: metrics count the kill and its reaction time", m.stdout[-3000:])
+        # tools/test.sh extracts promtool there (tools/deps.sh)
+        promtool = os.environ.get("CGSENTRY_PROMTOOL") or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "../../build/tools/prometheus/usr/bin/promtool")
+        if promtool and os.access(promtool, os.X_OK):
+            p = subprocess.run([promtool, "check", "metrics"], input=m.stdout,
+                               capture_output=True, text=True)
+            R.check(p.returncode == 0, "control: promtool check metrics passes",
+                    p.stdout + p.stderr)
+        R.check(wait_until(lambda: os.path.exists(prom) and
+                           'cgsentry_kills_total{trigger="tripwire"' in rfile(prom), 10),
+                "control: MetricsTextfile= has the kill", d.tail())
+        n = ask("status", user=65534)
+        R.check(n.returncode == 2 and "permission denied" in n.stderr,
+                "control: a non-root user is refused with a clear message",
+                f"rc {n.returncode}: {n.stderr}")
+        u = ask("status", "work.slice/nope")
+        R.check(u.returncode == 1, "control: status of an unsupervised group exits 1",
+                f"rc {u.returncode}: {u.stderr}")
+    finally:
+        R.check(d.stop() == 0, f"control: cgsentryd exits 0 (got {d.rc})")
+        R.check(not os.path.exists(sock), "control: the socket is removed on exit")
+        gone = ask("status")
+        R.check(gone.returncode == 3, "control: status exits 3 once cgsentryd is gone",
+                f"rc {gone.returncode}: {gone.stderr}")
+        destroy(sl)
+
+
 SCENARIOS = [
     ("tripwire", sc_tripwire),
     ("oomkill", sc_oomkill),
@@ -1094,6 +1213,7 @@ SCENARIOS = [
     ("protect", sc_protect),
     ("killsignal", sc_killsignal),
     ("scope", sc_scope),
+    ("control", sc_control),
     ("psi", sc_psi),   # last: it turns on swap
 ]
 
