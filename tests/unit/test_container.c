@@ -177,7 +177,7 @@ static void test_names_that_only_look_like_it(void **state)
         assert_int_equal(sv_container_parse("/system.slice/docker-4F1E8C3A9B2D.scope", &c),
                          -ENOENT);
         /* A bare id outside a pod or docker/ is nobody's container. */
-        assert_int_equal(sv_container_parse("/work/" ID, &c), -ENOENT);
+        assert_int_equal(sv_container_parse("/batch.slice/" ID, &c), -ENOENT);
         /* A uid with other characters is not a pod; a newline is not a name. */
         c = parse_ok("/kubepods/besteffort/podxyz/" ID);
         assert_int_equal(c.pod_len, 0);
