@@ -5,12 +5,14 @@
  * (cgsentry_decide()) over the same snapshot, so the two cannot disagree.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -22,6 +24,7 @@
 #include "outcome.h"
 #include "parse.h"
 #include "policy-host.h"
+#include "util.h"
 
 /* --history files fed to a policy before the current domain. */
 #define EXPLAIN_HISTORY_MAX 16
@@ -266,6 +269,7 @@ static int explain_json_with_policy(const struct sv_snapshot *s, const struct sv
 
 struct explain_config {
         const char *path, *rule_name, *trigger;
+        const char *proc_root; /* where the node's figures are read; NULL: a saved snapshot */
         struct cgsentry_config *cfg;
         const struct cgsentry_rule *rule;
 };
@@ -309,6 +313,53 @@ static int load_config(struct explain_config *ec, const char *cgroup)
         return 0;
 }
 
+/* A file of the proc root, read whole (the node's figures). */
+static ssize_t read_proc(const char *root, const char *name, char *buf, size_t size)
+{
+        char path[4096];
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", root, name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = sv__read_fd(fd, buf, size);
+        close(fd);
+        return n;
+}
+
+/* node-pressure as cgsentryd would fire it now: MemAvailable against
+ * NodeMemoryAvailable= (or, with NodePressureStall= alone, the node's PSI
+ * trigger), from the proc root; a saved snapshot has MemTotal only. */
+static void node_trigger(const struct explain_config *ec, const struct sv_snapshot *s,
+                         struct sv_trigger *t)
+{
+        const struct cgsentry_node *node = &ec->rule->node;
+        struct sv_meminfo mi = { 0 };
+        char buf[8192];
+        ssize_t n;
+
+        *t = (struct sv_trigger){ .kind = SV_TRIGGER_NODE_PRESSURE,
+                                  .mem_total = s->total_ram_pages * s->page_size };
+        if (ec->proc_root && (n = read_proc(ec->proc_root, "meminfo", buf, sizeof(buf))) >= 0 &&
+            sv_parse_meminfo_all(buf, (size_t)n, &mi) == 0) {
+                t->mem_total = mi.mem_total_kb * 1024;
+                t->mem_available = mi.mem_available_kb * 1024;
+        }
+        t->available_min = sv_node_threshold(t->mem_total, node->available_bytes,
+                                             node->available_permyriad);
+        if (!node->available_bytes && !node->available_permyriad && node->stall.enabled) {
+                t->node_psi = true;
+                t->psi_full = node->stall.full;
+                t->stall_usec = node->stall.stall_usec;
+                t->window_usec = node->stall.window_usec;
+                if (ec->proc_root &&
+                    (n = read_proc(ec->proc_root, "pressure/memory", buf, sizeof(buf))) >= 0)
+                        (void)sv_parse_psi(buf, (size_t)n, &t->psi);
+        }
+}
+
 /* The trigger as the daemon would see it now: the rule's settings and the
  * snapshot's figures. */
 static int config_trigger(const struct explain_config *ec, const struct sv_snapshot *s,
@@ -321,6 +372,7 @@ static int config_trigger(const struct explain_config *ec, const struct sv_snaps
         if (!kind)
                 kind = rule->tripwire_permyriad ? "tripwire"
                        : rule->pressure.enabled ? "pressure"
+                       : cgsentry_node_enabled(rule)     ? "node-pressure"
                        : rule->on_kernel_oom_kill ? "kernel-oom-kill"
                                                   : "tripwire";
         if (strcmp(kind, "tripwire") == 0) {
@@ -333,13 +385,15 @@ static int config_trigger(const struct explain_config *ec, const struct sv_snaps
                                           .stall_usec = rule->pressure.stall_usec,
                                           .window_usec = rule->pressure.window_usec,
                                           .psi = g->pressure };
+        } else if (strcmp(kind, "node-pressure") == 0) {
+                node_trigger(ec, s, t);
         } else if (strcmp(kind, "kernel-oom-kill") == 0) {
                 *t = (struct sv_trigger){ .kind = SV_TRIGGER_KERNEL_OOM_KILL,
                                           .oom_kill_before = g->events.oom_kill,
                                           .oom_kill = g->events.oom_kill };
         } else {
-                fprintf(stderr, "cgsentry explain: --trigger %s: expected tripwire, pressure or "
-                        "kernel-oom-kill\n", kind);
+                fprintf(stderr, "cgsentry explain: --trigger %s: expected tripwire, pressure, "
+                        "node-pressure or kernel-oom-kill\n", kind);
                 return -EINVAL;
         }
         return 0;
@@ -411,6 +465,22 @@ static int explain_config(struct explain_config *ec, const struct sv_snapshot *s
                                : t.memory_max == SV_LIMIT_MAX
                                        ? "no memory.max to be a fraction of"
                                        : "the non-reclaimable memory above is compared with it");
+                if (t.kind == SV_TRIGGER_NODE_PRESSURE && !t.node_psi) {
+                        char a[3][32];
+                        printf("# Node pressure %s now: MemAvailable %s of MemTotal %s, "
+                               "NodeMemoryAvailable= %s%s\n",
+                               !ec->proc_root ? "unknown"
+                               : t.available_min && t.mem_available < t.available_min
+                                       ? "WOULD FIRE"
+                                       : "would not fire",
+                               sv_format_bytes(t.mem_available, a[0], sizeof(a[0])),
+                               sv_format_bytes(t.mem_total, a[1], sizeof(a[1])),
+                               sv_format_bytes(t.available_min, a[2], sizeof(a[2])),
+                               ec->proc_root ? "" : " (a saved snapshot has no MemAvailable)");
+                } else if (t.kind == SV_TRIGGER_NODE_PRESSURE) {
+                        printf("# Node pressure: fires when the node's PSI trigger does "
+                               "(NodePressureStall=); the kernel keeps that count\n");
+                }
                 r = 0;
         }
         r = r < 0 ? CGSENTRY_EXIT_ERROR : plan->n_kill_tasks ? CGSENTRY_EXIT_OK : CGSENTRY_EXIT_NONE;
@@ -564,6 +634,8 @@ int cgsentry_cmd_explain(int argc, char **argv)
                         opts.cgroup_root = ec.cfg->cgroup_root;
                 if (!opts.proc_root)
                         opts.proc_root = ec.cfg->proc_root;
+                if (!snapshot_path)
+                        ec.proc_root = opts.proc_root;
         }
 
         if (snapshot_path)

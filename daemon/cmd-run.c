@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "format.h"
 #include "parse.h"
+#include "run-container.h"
 #include "supervisor.h"
 #include "syscalls.h"
 #include "util.h"
@@ -44,6 +46,14 @@
 #define LEFTOVER_TRIES 500
 #define LEFTOVER_INTERVAL_MSEC 10
 
+/* Looking for processes of the tree outside the wrapped cgroup: runtimes
+ * move containers when they start them, so often at first, then every
+ * 5 s (no kernel event says that a process changed cgroups). */
+#define ESCAPE_SCAN_FIRST_MSEC 50
+#define ESCAPE_SCAN_MAX_MSEC 5000
+/* Escaped processes named in the report, at most. */
+#define ESCAPES_MAX 64
+
 struct clone_args_v2 {
         uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
         uint64_t set_tid, set_tid_size, cgroup;
@@ -52,7 +62,7 @@ struct clone_args_v2 {
 struct run {
         /* options */
         uint64_t memory_max, memory_high, swap_max;
-        bool has_max, has_high, has_swap, oom_group, keep, quiet, verbose;
+        bool has_max, has_high, has_swap, oom_group, keep, quiet, verbose, cgroupns;
         unsigned tripwire_permyriad; /* 0: off */
         struct cgsentry_pressure pressure;
         char *policy, *policy_options;
@@ -61,13 +71,20 @@ struct run {
         /* state */
         const char *root;
         char *path; /* relative to the cgroup root */
+        char *wrapped; /* "/" + path: as /proc/PID/cgroup names it */
         int cgfd, pidfd;
+        int leaf_fd, root_fd, proc_fd;
         pid_t pid;
         uv_loop_t *loop;
         uv_poll_t child_poll;
         uv_signal_t sigs[4];
         uv_timer_t leftover;
         unsigned leftover_tries;
+        uv_timer_t escape_timer;
+        uint64_t escape_interval;
+        uv_signal_t sigchld;
+        struct run_escape escapes[ESCAPES_MAX];
+        size_t n_escapes;
         struct supervisor *sv;
         int status; /* from waitid */
         bool exited, killed_by_us;
@@ -104,6 +121,9 @@ static void run_usage(FILE *out)
               "      --parent CGROUP     create the cgroup below CGROUP (relative to the\n"
               "                          cgroup root; default: our own cgroup)\n"
               "      --keep              keep the cgroup afterwards\n"
+              "      --cgroupns          run COMMAND in a private cgroup namespace, with\n"
+              "                          cgroup2 mounted again, so that the cgroups a\n"
+              "                          container runtime creates are inside the limits\n"
               "      --json-report FILE  write what happened as JSON\n"
               "  -q, --quiet             no messages but errors and the kill notice\n"
               "  -v, --verbose           log the supervisor's decisions\n"
@@ -139,7 +159,7 @@ static int parse_size_opt(const char *opt, const char *v, uint64_t *ret, bool *h
 static int parse_args(struct run *r, int argc, char **argv)
 {
         enum { O_MAX = 256, O_HIGH, O_SWAP, O_GROUP, O_NOGROUP, O_TRIP, O_PRESSURE, O_POLICY,
-               O_NAME, O_PARENT, O_KEEP, O_JSON };
+               O_NAME, O_PARENT, O_KEEP, O_JSON, O_CGROUPNS };
         static const struct option options[] = {
                 { "memory-max", required_argument, NULL, O_MAX },
                 { "memory-high", required_argument, NULL, O_HIGH },
@@ -153,6 +173,7 @@ static int parse_args(struct run *r, int argc, char **argv)
                 { "parent", required_argument, NULL, O_PARENT },
                 { "keep", no_argument, NULL, O_KEEP },
                 { "json-report", required_argument, NULL, O_JSON },
+                { "cgroupns", no_argument, NULL, O_CGROUPNS },
                 { "quiet", no_argument, NULL, 'q' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -220,6 +241,9 @@ static int parse_args(struct run *r, int argc, char **argv)
                         break;
                 case O_JSON:
                         r->json_report = optarg;
+                        break;
+                case O_CGROUPNS:
+                        r->cgroupns = true;
                         break;
                 case 'q':
                         r->quiet = true;
@@ -468,21 +492,35 @@ static int create_cgroup(struct run *r)
         return 0;
 }
 
+/* The wrapped cgroup and everything below it: the leaf, and what a
+ * runtime killed with the command could not remove itself. */
 static void remove_cgroup(struct run *r)
 {
-        struct cgroup *cg = cgroup_new_cgroup(r->path);
+        int e = r->root_fd >= 0 ? run_remove_tree(r->root_fd, r->path) : -EBADF;
 
-        if (!cg)
-                return;
-        /* Some controllers must be named for libcgroup to find the directory. */
-        cgroup_add_controller(cg, "memory");
-        if (cgroup_delete_cgroup(cg, 1) != 0) {
-                char p[4096];
-                snprintf(p, sizeof(p), "%s/%s", r->root, r->path);
-                if (rmdir(p) < 0 && errno != ENOENT && !r->quiet)
-                        fprintf(stderr, "cgsentry run: cannot remove %s: %m\n", p);
-        }
-        cgroup_free(&cg);
+        if (e < 0 && !r->quiet)
+                fprintf(stderr, "cgsentry run: cannot remove %s/%s: %s\n", r->root, r->path,
+                        strerror(-e));
+}
+
+/* The leaf the command starts in, and controllers for W's children (not
+ * yet with --cgroupns: the command enters W first, to root its namespace
+ * there, and enables them from the leaf). */
+static int make_leaf(struct run *r)
+{
+        int e;
+
+        if (mkdirat(r->cgfd, RUN_LEAF_NAME, 0755) < 0 && errno != EEXIST)
+                return fail("cannot create %s/%s/%s: %s", r->root, r->path, RUN_LEAF_NAME,
+                            strerror(errno));
+        r->leaf_fd = openat(r->cgfd, RUN_LEAF_NAME, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (r->leaf_fd < 0)
+                return fail("cannot open %s/%s/%s: %s", r->root, r->path, RUN_LEAF_NAME,
+                            strerror(errno));
+        if (!r->cgroupns && (e = run_enable_controllers(r->cgfd)) < 0)
+                return fail("cannot enable controllers below %s/%s: %s", r->root, r->path,
+                            strerror(-e));
+        return 0;
 }
 
 /* Start the command inside the cgroup: clone3(CLONE_INTO_CGROUP) puts the
@@ -490,10 +528,13 @@ static void remove_cgroup(struct run *r)
  * has the child move itself before exec. */
 static int spawn(struct run *r)
 {
+        /* With --cgroupns the command roots its namespace in W, then moves
+         * into the leaf; otherwise it starts in the leaf. */
+        int target = r->cgroupns ? r->cgfd : r->leaf_fd;
         struct clone_args_v2 args = {
                 .flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t)r->cgfd,
+                .cgroup = (uint64_t)target,
         };
         int pidfd = -1;
         long pid;
@@ -504,7 +545,7 @@ static int spawn(struct run *r)
         if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
                 pid = fork();
                 if (pid == 0) {
-                        int fd = openat(r->cgfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                        int fd = openat(target, "cgroup.procs", O_WRONLY | O_CLOEXEC);
                         if (fd < 0 || write(fd, "0", 1) < 0) {
                                 fprintf(stderr, "cgsentry run: cannot enter the cgroup: %m\n");
                                 _exit(127);
@@ -516,6 +557,13 @@ static int spawn(struct run *r)
                 return fail("cannot start %s: %s", r->argv[0], strerror(errno));
         if (pid == 0) {
                 sigset_t all;
+                char what[256];
+                int e;
+                if (r->cgroupns &&
+                    (e = run_cgroupns_enter(r->cgfd, r->leaf_fd, r->root, what, sizeof(what))) < 0) {
+                        fprintf(stderr, "cgsentry run: --cgroupns: %s: %s\n", what, strerror(-e));
+                        _exit(127);
+                }
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 for (int s = 1; s < NSIG; s++)
@@ -554,11 +602,72 @@ static void read_final_stats(struct run *r)
         r->have_peak = n >= 0 && sv_parse_u64(buf, (size_t)n, &r->peak) == 0;
 }
 
+/* A process of the tree outside the wrapped cgroup: said once per cgroup
+ * it went to. It is out of cgsentry's scope, so it is never killed. */
+static void on_escape(void *userdata, const struct run_escape *e)
+{
+        struct run *r = userdata;
+        char comm[SV_COMM_ESCAPED_SIZE], *cg, *w;
+
+        for (size_t i = 0; i < r->n_escapes; i++)
+                if (strcmp(r->escapes[i].cgroup, e->cgroup) == 0)
+                        return;
+        if (r->n_escapes == ESCAPES_MAX)
+                return;
+        r->escapes[r->n_escapes++] = *e;
+        cg = sv_escape_dup(e->cgroup);
+        w = sv_escape_dup(r->wrapped);
+        /* A scope is systemd's answer to a runtime's systemd cgroup manager:
+         * no namespace keeps that inside. */
+        fprintf(stderr, "cgsentry run: pid %d (%s) of the command's tree left %s for %s: neither "
+                "the limits nor cgsentry reach it there; %s\n", (int)e->pid,
+                sv_escape(e->comm, comm, sizeof(comm)), w ? w : "?", cg ? cg : "?",
+                strstr(e->cgroup, ".scope")
+                        ? "the runtime asked systemd for a scope: run it with its cgroupfs "
+                          "manager and --cgroupns (crun --cgroup-manager=cgroupfs, podman "
+                          "--cgroup-manager=cgroupfs), or keep it in place (crun "
+                          "--cgroup-manager=disabled, podman --cgroups=split)"
+                : r->cgroupns ? "the runtime asked a manager outside the namespace for its "
+                                "cgroup: use its cgroupfs manager (crun "
+                                "--cgroup-manager=cgroupfs, podman --cgroup-manager=cgroupfs)"
+                              : "run with --cgroupns, or keep the runtime in place (crun "
+                                "--cgroup-manager=disabled, podman --cgroups=split)");
+        free(cg);
+        free(w);
+}
+
+static void escape_scan(struct run *r)
+{
+        (void)run_escapes_scan(r->proc_fd, getpid(), r->wrapped, on_escape, r);
+}
+
+static void escape_timer_cb(uv_timer_t *t)
+{
+        struct run *r = t->data;
+
+        escape_scan(r);
+        r->escape_interval = r->escape_interval * 2 > ESCAPE_SCAN_MAX_MSEC
+                                     ? ESCAPE_SCAN_MAX_MSEC
+                                     : r->escape_interval * 2;
+        uv_timer_start(t, escape_timer_cb, r->escape_interval, 0);
+}
+
+/* cgsentry run is the subreaper of the command's tree (so that double
+ * forks stay in it, where the escape scan sees them): reap the orphans. */
+static void sigchld_cb(uv_signal_t *h, int signum)
+{
+        struct run *r = h->data;
+
+        run_reap_orphans(r->proc_fd, r->pid);
+}
+
 static void finish(struct run *r)
 {
         read_final_stats(r);
         supervisor_stop(r->sv);
         uv_close((uv_handle_t *)&r->leftover, NULL);
+        uv_close((uv_handle_t *)&r->escape_timer, NULL);
+        uv_close((uv_handle_t *)&r->sigchld, NULL);
         for (size_t i = 0; i < 4; i++)
                 uv_close((uv_handle_t *)&r->sigs[i], NULL);
 }
@@ -585,6 +694,8 @@ static void child_cb(uv_poll_t *h, int status, int events)
         r->exited = true;
         r->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
         r->term_signal = si.si_code == CLD_EXITED ? 0 : si.si_status;
+        uv_timer_stop(&r->escape_timer);
+        escape_scan(r); /* what ran outside until now, also when it was quick */
         /* What the command left behind in its cgroup goes with it, like
          * systemd's KillMode=control-group: nothing escapes the limit. */
         if (sv_cgroup_populated(r->cgfd, "") == 1 && !r->keep) {
@@ -660,6 +771,22 @@ static int write_report(struct run *r, int exit_code, const char *killed_by)
         json_object_object_add(ev, "oom_group_kill",
                                json_object_new_uint64(r->events.oom_group_kill));
         json_object_object_add(o, "memory_events", ev);
+        json_object_object_add(o, "cgroupns", json_object_new_boolean(r->cgroupns));
+        {
+                json_object *esc = json_object_new_array();
+                for (size_t i = 0; esc && i < r->n_escapes; i++) {
+                        json_object *e = json_object_new_object();
+                        char *cg = sv_escape_dup(r->escapes[i].cgroup);
+                        char comm[SV_COMM_ESCAPED_SIZE];
+                        json_object_object_add(e, "pid", json_object_new_int(r->escapes[i].pid));
+                        json_object_object_add(e, "comm", json_object_new_string(
+                                sv_escape(r->escapes[i].comm, comm, sizeof(comm))));
+                        json_object_object_add(e, "cgroup", json_object_new_string(cg ? cg : "?"));
+                        free(cg);
+                        json_object_array_add(esc, e);
+                }
+                json_object_object_add(o, "escaped", esc);
+        }
         json_object_object_add(o, "duration_ms",
                                json_object_new_int64((now.tv_sec - r->started.tv_sec) * 1000 +
                                                      (now.tv_nsec - r->started.tv_nsec) / 1000000));
@@ -703,7 +830,8 @@ static struct cgsentry_config *make_config(const struct run *r)
 
 int cgsentry_cmd_run(int argc, char **argv)
 {
-        struct run r = { .oom_group = true, .cgfd = -1, .pidfd = -1, .root = "/sys/fs/cgroup" };
+        struct run r = { .oom_group = true, .cgfd = -1, .pidfd = -1, .leaf_fd = -1, .root_fd = -1,
+                         .proc_fd = -1, .root = "/sys/fs/cgroup" };
         struct supervisor_opts so = { .embedded = true, .on_kill = on_kill, .userdata = &r };
         struct cgsentry_config *cfg = NULL;
         static const int forwarded[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -738,7 +866,8 @@ int cgsentry_cmd_run(int argc, char **argv)
                         p++;
                 char def[32];
                 snprintf(def, sizeof(def), "cgsentry-run-%d", getpid());
-                if (asprintf(&r.path, "%s%s%s", p, *p ? "/" : "", r.name ? r.name : def) < 0) {
+                if (asprintf(&r.path, "%s%s%s", p, *p ? "/" : "", r.name ? r.name : def) < 0 ||
+                    asprintf(&r.wrapped, "/%s", r.path) < 0) {
                         free(parent);
                         return fail("out of memory");
                 }
@@ -754,6 +883,13 @@ int cgsentry_cmd_run(int argc, char **argv)
                 goto out_free;
         }
 
+        r.root_fd = open(r.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (r.root_fd < 0 || r.proc_fd < 0) {
+                ret = fail("cannot open %s: %s", r.root_fd < 0 ? r.root : "/proc", strerror(errno));
+                cgsentry_config_free(cfg);
+                goto out_free;
+        }
         ret = create_cgroup(&r);
         if (ret) {
                 cgsentry_config_free(cfg);
@@ -768,6 +904,11 @@ int cgsentry_cmd_run(int argc, char **argv)
                         cgsentry_config_free(cfg);
                         goto out_remove;
                 }
+        }
+        ret = make_leaf(&r);
+        if (ret) {
+                cgsentry_config_free(cfg);
+                goto out_remove;
         }
 
         cgsentry_log_set_ident("cgsentry run");
@@ -788,6 +929,14 @@ int cgsentry_cmd_run(int argc, char **argv)
         }
         uv_timer_init(r.loop, &r.leftover);
         r.leftover.data = &r;
+        uv_timer_init(r.loop, &r.escape_timer);
+        r.escape_timer.data = &r;
+        uv_signal_init(r.loop, &r.sigchld);
+        r.sigchld.data = &r;
+        uv_signal_start(&r.sigchld, sigchld_cb, SIGCHLD);
+        /* Orphans of the tree (double forks, a runtime's monitor) become
+         * ours rather than init's: they stay visible to the escape scan. */
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         clock_gettime(CLOCK_MONOTONIC, &r.started);
         ret = spawn(&r);
         if (ret) {
@@ -798,6 +947,8 @@ int cgsentry_cmd_run(int argc, char **argv)
         uv_poll_init(r.loop, &r.child_poll, r.pidfd);
         r.child_poll.data = &r;
         uv_poll_start(&r.child_poll, UV_READABLE, child_cb);
+        r.escape_interval = ESCAPE_SCAN_FIRST_MSEC;
+        uv_timer_start(&r.escape_timer, escape_timer_cb, r.escape_interval, 0);
         uv_run(r.loop, UV_RUN_DEFAULT);
 
         ret = r.status;
@@ -819,14 +970,24 @@ out_sv:
         supervisor_free(r.sv);
         uv_loop_close(r.loop);
 out_remove:
+        /* --keep keeps the cgroup with its limits; the empty leaf goes. */
+        if (r.keep && r.cgfd >= 0 && ret != CGSENTRY_EXIT_ERROR)
+                (void)unlinkat(r.cgfd, RUN_LEAF_NAME, AT_REMOVEDIR);
         if (r.cgfd >= 0)
                 close(r.cgfd);
         if (r.pidfd >= 0)
                 close(r.pidfd);
+        if (r.leaf_fd >= 0)
+                close(r.leaf_fd);
         if (!r.keep || ret == CGSENTRY_EXIT_ERROR)
                 remove_cgroup(&r);
 out_free:
+        if (r.root_fd >= 0)
+                close(r.root_fd);
+        if (r.proc_fd >= 0)
+                close(r.proc_fd);
         free(r.path);
+        free(r.wrapped);
         free(r.policy);
         free(r.policy_options);
         return ret;

@@ -294,6 +294,9 @@ static int rule_key(struct loader *l, struct cgsentry_rule *r, const char *key, 
         } else if (strcmp(key, "PressureStall") == 0) {
                 if (cgsentry_parse_pressure(v, &r->pressure, msg, sizeof(msg)) < 0)
                         bad(l, "PressureStall=%s: %s", v, msg);
+        } else if ((e = cgsentry_node_rule_key(&r->node, key, v, msg, sizeof(msg))) != 0) {
+                if (e < 0)
+                        bad(l, "%s=%s: %s", key, v, msg);
         } else if (strcmp(key, "Policy") == 0) {
                 e = cgsentry_parse_policy(v, &r->policy, &r->policy_options, msg, sizeof(msg));
                 if (e == -ENOMEM)

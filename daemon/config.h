@@ -52,6 +52,14 @@ struct cgsentry_pressure {
         uint64_t window_usec;
 };
 
+/* What a rule on the node's pod tree watches beyond its own group: the
+ * whole node (node.c). */
+struct cgsentry_node {
+        uint64_t available_bytes;       /* NodeMemoryAvailable=SIZE; 0: off */
+        unsigned available_permyriad;   /* NodeMemoryAvailable=PERCENT of MemTotal; 0: off */
+        struct cgsentry_pressure stall; /* NodePressureStall=: the node's memory PSI */
+};
+
 struct cgsentry_rule {
         char *name;         /* from [Rule NAME] */
         char *match;        /* glob relative to the cgroup root; '*' within a component, '**' any */
@@ -59,6 +67,7 @@ struct cgsentry_rule {
         bool on_kernel_oom_kill; /* OnKernelOOMKill=group-kill */
         unsigned tripwire_permyriad; /* Tripwire=90% -> 9000; 0 = off */
         struct cgsentry_pressure pressure; /* PressureStall= */
+        struct cgsentry_node node; /* NodeMemoryAvailable=, NodePressureStall= */
         char *policy;       /* Policy=NAME, NULL = the kernel mirror */
         char *policy_options; /* the rest of the Policy= line ("window=10s"), or NULL */
         char **protect;     /* Protect= globs (never killed) */
@@ -138,5 +147,12 @@ int cgsentry_parse_pressure(const char *v, struct cgsentry_pressure *ret, char *
                             size_t msg_size);
 int cgsentry_parse_policy(const char *v, char **ret_name, char **ret_options, char *msg,
                           size_t msg_size);
+/* NodeMemoryAvailable= and NodePressureStall= (node.c): 1 when @key is one
+ * of them and @v is good, 0 when @key is not theirs, -EINVAL/-ERANGE with
+ * what is accepted in @msg. */
+int cgsentry_node_rule_key(struct cgsentry_node *n, const char *key, const char *v, char *msg,
+                           size_t msg_size);
+/* Does @rule watch the node (NodeMemoryAvailable= or NodePressureStall=)? */
+bool cgsentry_node_enabled(const struct cgsentry_rule *rule);
 
 #endif

@@ -60,6 +60,13 @@ int figures_read_group(struct group *g, struct cgsentry_group_figures *out)
         ssize_t n;
         int r;
 
+        f.node_available_bytes = rule->node.available_bytes;
+        f.node_available_permyriad = rule->node.available_permyriad;
+        f.node_pressure = rule->node.stall.enabled;
+        f.node_pressure_full = rule->node.stall.full;
+        f.node_stall_usec = rule->node.stall.stall_usec;
+        f.node_window_usec = rule->node.stall.window_usec;
+        node_armed(g, &f.node_memavailable_armed, &f.node_pressure_armed);
         if (!f.cgroup || !f.rule || !f.policy) {
                 r = -ENOMEM;
                 goto fail;

@@ -31,6 +31,13 @@ struct cgsentry_group_figures {
         uint64_t stall_usec, window_usec;
         bool pressure_armed; /* the PSI trigger is registered */
         bool kernel_oom_kill;
+        /* NodeMemoryAvailable= (bytes, or permyriad of MemTotal), and
+         * NodePressureStall=, with what of them runs */
+        uint64_t node_available_bytes;
+        unsigned node_available_permyriad;
+        bool node_memavailable_armed;
+        bool node_pressure, node_pressure_full, node_pressure_armed;
+        uint64_t node_stall_usec, node_window_usec;
         bool events_polled; /* no inotify watch left: memory.events is polled */
         uint64_t cooldown_msec; /* left, 0 when none */
         bool killing;           /* a kill job is running (grace period or confirming) */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "parse.h"
 #include "supervisor-internal.h"
 #include "util.h"
@@ -259,18 +260,28 @@ struct group *group_new(struct dirwatch *dw, const struct cgsentry_rule *rule)
                 tripwire_arm(g);
         if (rule->pressure.enabled)
                 setup_pressure(g);
+        node_arm(g);
         sv->n_groups++;
         {
                 struct sv_policy_info pi = { .name = SV_POLICY_DEFAULT, .version = "builtin" };
+                struct sv_container_path c;
+                char who[160] = "";
                 if (g->policy)
                         sv_policy_get_info(sv_policy_instance_policy(g->policy), &pi);
-                cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s)",
+                /* Operators look for containers and pods by id, not by path. */
+                if (sv_container_parse(dw->path, &c) == 0 && (c.container_id[0] || c.pod_uid[0]))
+                        snprintf(who, sizeof(who), "%s%.12s%s%s%s%s%s", c.container_id[0] ? ", container " : "",
+                                 c.container_id, c.pod_uid[0] ? c.container_id[0] ? " of pod " : ", pod " : "",
+                                 c.pod_uid, c.pod_uid[0] ? " (" : "", sv_pod_qos_name(c.qos),
+                                 c.pod_uid[0] ? ")" : "");
+                cgsentry_log(LOG_INFO, &f, "supervising /%s (rule %s, policy %s %s%s%s%s%s%s%s%s%s%s)",
                              dw->shown, rule->name, pi.name, pi.version,
                              pi.path ? " from " : "", pi.path ? pi.path : "",
                              g->high_set ? ", tripwire" : "", g->psi_fd >= 0 ? ", pressure" : "",
                              rule->on_kernel_oom_kill ? ", kernel-oom-kill" : "",
+                             g->node ? ", node pressure" : "",
                              rule->oom_group ? ", whole group" : "",
-                             rule->dry_run ? ", dry run" : "");
+                             rule->dry_run ? ", dry run" : "", who);
         }
         return g;
 fail_fd:
@@ -326,6 +337,7 @@ void group_close(struct group *g)
         close_poll(g->psi);
         if (g->psi_fd >= 0)
                 close(g->psi_fd); /* after uv_close: libuv stopped polling it */
+        node_disarm(g);
         uv_close((uv_handle_t *)&g->timer, group_handle_closed);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "container.h"
 #include "killrecord.h"
 #include "oomlog.h"
 #include "statelog.h"
@@ -127,6 +128,20 @@ int killrecord_build(const struct sv_snapshot *s, const struct sv_plan *plan,
             (e = field(&k, &n, "CGSENTRY_VICTIM_OOM_SCORE_ADJ=%d", v->oom_score_adj)) < 0 ||
             (r->group && (e = field(&k, &n, "CGSENTRY_KILL_GROUP=%s", rel(r->group))) < 0))
                 goto fail;
+        /* The container and pod by their own names, from the group killed
+         * whole or else the victim's cgroup (history --json derives the same). */
+        {
+                struct sv_container_path c;
+                if (sv_container_parse(r->group ? r->group : r->victim_cgroup, &c) == 0 &&
+                    ((c.container_id[0] &&
+                      ((e = field(&k, &n, "CGSENTRY_CONTAINER_ID=%s", c.container_id)) < 0 ||
+                       (e = field(&k, &n, "CGSENTRY_CONTAINER_ENGINE=%s",
+                                  sv_engine_name(c.engine))) < 0)) ||
+                     (c.pod_uid[0] &&
+                      ((e = field(&k, &n, "CGSENTRY_POD_UID=%s", c.pod_uid)) < 0 ||
+                       (e = field(&k, &n, "CGSENTRY_POD_QOS=%s", sv_pod_qos_name(c.qos))) < 0))))
+                        goto fail;
+        }
         sv_oomrec_free(r);
         *ret = k;
         return 0;

@@ -10,7 +10,7 @@
 
 #include "cgsentry/supervise.h"
 
-#define KILLRECORD_MAX_FIELDS 16
+#define KILLRECORD_MAX_FIELDS 20
 
 struct killrecord {
         /* "KEY=value" strings, NULL-terminated: cgsentry_log_fields.extra */

@@ -111,6 +111,18 @@ static void add_trigger(struct fields *fl, const struct sv_trigger *t)
         case SV_TRIGGER_KERNEL_OOM_KILL:
                 add(fl, "CGSENTRY_OOM_KILL=%" PRIu64, t->oom_kill);
                 break;
+        case SV_TRIGGER_NODE_PRESSURE:
+                add(fl, "CGSENTRY_NODE_SOURCE=%s", t->node_psi ? "psi" : "memavailable");
+                add(fl, "CGSENTRY_MEM_TOTAL_BYTES=%" PRIu64, t->mem_total);
+                add(fl, "CGSENTRY_MEM_AVAILABLE_BYTES=%" PRIu64, t->mem_available);
+                if (t->node_psi) {
+                        add(fl, "CGSENTRY_PSI_TRIGGER=%s %" PRIu64 " %" PRIu64,
+                            t->psi_full ? "full" : "some", t->stall_usec, t->window_usec);
+                        add(fl, "CGSENTRY_PSI_SOME_AVG10=%.2f", t->psi.some.avg10);
+                } else {
+                        add(fl, "CGSENTRY_MEM_AVAILABLE_MIN_BYTES=%" PRIu64, t->available_min);
+                }
+                break;
         }
 }
 

@@ -133,6 +133,23 @@ static void armed_text(json_object *g, char *buf, size_t n, bool long_form)
                 if (long_form && !get_bool(pr, "registered"))
                         ADD(" (not registered: no PSI)");
         }
+        {
+                json_object *node = get(a, "node"), *ma = get(node, "memory_available"),
+                            *np = get(node, "pressure");
+                if (ma && get(ma, "bytes"))
+                        ADD("%snode MemAvailable < %s", len ? ", " : "",
+                            size(get_u64(ma, "bytes"), sz, sizeof(sz)));
+                else if (ma)
+                        ADD("%snode MemAvailable < %g%%", len ? ", " : "",
+                            json_object_get_double(get(ma, "percent")));
+                if (np)
+                        ADD("%snode pressure %s %gms/%gms", len ? ", " : "",
+                            get_str(np, "kind", "some"),
+                            (double)get_u64(np, "stall_usec") / 1000,
+                            (double)get_u64(np, "window_usec") / 1000);
+                if (long_form && np && !get_bool(np, "registered"))
+                        ADD(" (not registered: no PSI)");
+        }
         if (get_bool(a, "kernel_oom_kill"))
                 ADD("%skernel-oom-kill", len ? ", " : "");
         if (long_form)

@@ -159,6 +159,31 @@ static json_object *group(struct enc *e, const struct cgsentry_group_figures *g,
         } else {
                 null(e, armed, "pressure");
         }
+        if (g->node_available_bytes || g->node_available_permyriad || g->node_pressure) {
+                json_object *n = add(e, armed, "node", json_object_new_object());
+                if (g->node_available_bytes || g->node_available_permyriad) {
+                        x = add(e, n, "memory_available", json_object_new_object());
+                        if (g->node_available_bytes)
+                                add(e, x, "bytes", json_object_new_uint64(g->node_available_bytes));
+                        else
+                                add(e, x, "percent",
+                                    json_object_new_double(g->node_available_permyriad / 100.0));
+                        add(e, x, "watching", json_object_new_boolean(g->node_memavailable_armed));
+                } else {
+                        null(e, n, "memory_available");
+                }
+                if (g->node_pressure) {
+                        x = add(e, n, "pressure", json_object_new_object());
+                        add(e, x, "kind", str(g->node_pressure_full ? "full" : "some"));
+                        add(e, x, "stall_usec", json_object_new_uint64(g->node_stall_usec));
+                        add(e, x, "window_usec", json_object_new_uint64(g->node_window_usec));
+                        add(e, x, "registered", json_object_new_boolean(g->node_pressure_armed));
+                } else {
+                        null(e, n, "pressure");
+                }
+        } else {
+                null(e, armed, "node");
+        }
         add(e, armed, "kernel_oom_kill", json_object_new_boolean(g->kernel_oom_kill));
         add(e, armed, "memory_events", str(g->events_polled ? "poll" : "inotify"));
 

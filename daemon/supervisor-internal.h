@@ -11,6 +11,7 @@
  *   control.c     the control socket (cgsentry status, cgsentry metrics)
  *   textfile.c    the metrics textfile for node_exporter
  *   figures.c     read one group's figures, and the daemon's
+ *   node.c        node pressure: MemAvailable and the node's PSI
  */
 #ifndef CGSENTRY_SUPERVISOR_INTERNAL_H
 #define CGSENTRY_SUPERVISOR_INTERNAL_H
@@ -84,6 +85,7 @@ struct group {
         uint64_t cooldown_until_ms;
         struct killjob *kill;
         struct sv_policy_instance *policy; /* Policy= other than the kernel's choice */
+        struct nodewatch *node;             /* NodeMemoryAvailable=, NodePressureStall= */
 };
 
 struct supervisor {
@@ -211,6 +213,13 @@ void hook_forget(struct supervisor *sv, uint64_t id);
 void hook_stop_all(struct supervisor *sv);
 /* The environment of a hook ("KEY=value" strings, NULL-terminated, owned). */
 char **hook_environment(const struct hook_facts *f);
+
+/* node.c */
+void node_arm(struct group *g);
+/* What of the rule's node watch is running: the MemAvailable timer, the
+ * node's PSI trigger. */
+void node_armed(const struct group *g, bool *memavailable, bool *psi);
+void node_disarm(struct group *g);
 
 /* killrecord.c: append a kill's record to the state log when the journal
  * does not keep it; never fails the kill, says once when it cannot. */

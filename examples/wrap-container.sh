@@ -7,31 +7,28 @@
 #      cgsentry run --memory-max 1G -- \
 #              unshare --fork --pid --mount-proc --uts -- ./my-workload
 #
-# 2. Daemonless runtimes that run the container as a child of the command
-#    (podman run without --detach, crun/runc run, bwrap, systemd-nspawn): put
-#    the runtime itself in the cgroup and tell it not to create its own, so
-#    the container's processes stay under cgsentry's limit.
+# 2. Daemonless runtimes that run the container below the command (crun/runc
+#    run, podman run without --detach, bwrap, systemd-nspawn). Their default
+#    cgroup manager moves the container into a cgroup of its own (crun: /ID at
+#    the top), out of the limit; cgsentry run says so on stderr. Either give
+#    the command a private cgroup namespace, so the runtime's cgroup is
+#    created inside cgsentry's ...
 #
-#      cgsentry run --memory-max 2G -- podman run --rm --cgroups=disabled \
-#              docker.io/library/python:3 python -c 'x = b"x" * (4 << 30)'
+#      cgsentry run --cgroupns --memory-max 2G -- crun run --bundle /srv/c1 c1
+#      cgsentry run --cgroupns --memory-max 2G -- podman --cgroup-manager=cgroupfs \
+#              run --rm --network=none --rootfs /srv/rootfs sh -c ./job
+#
+#    ... or tell the runtime to stay where it is started:
+#
+#      cgsentry run --memory-max 2G -- crun --cgroup-manager=disabled run c1
 #      cgsentry run --memory-max 2G -- systemd-nspawn --keep-unit -D /srv/box
 #
-# 3. Daemon-managed runtimes (docker, containerd, podman --detach, libvirt)
-#    start containers in cgroups of their own (machine.slice/..., system.slice/
-#    docker-ID.scope, kubepods.slice/...). Wrapping the client command would
-#    not cover them: let cgsentryd supervise those cgroups with a rule instead.
-#
-#      # /etc/cgsentry/conf.d/containers.conf
-#      [Rule docker]
-#      Match=system.slice/docker-*.scope
-#      OOMGroup=yes
-#      Tripwire=90%
-#      OnKernelOOMKill=group-kill
-#
-#      [Rule pods]
-#      Match=kubepods.slice/**/*.scope
-#      OOMGroup=yes
-#      OnKernelOOMKill=group-kill
+# 3. Daemon-managed runtimes (docker, containerd, podman --detach, libvirt,
+#    the kubelet) start containers in cgroups of their own (machine.slice/...,
+#    system.slice/docker-ID.scope, kubepods.slice/...). Wrapping the client
+#    command would not cover them: let cgsentryd supervise those cgroups with
+#    the rules of examples/containers.conf, and on Kubernetes nodes with the
+#    DaemonSet of packaging/kubernetes.
 #
 # This script runs example 1 with a deliberately leaking workload.
 set -euo pipefail

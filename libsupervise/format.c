@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgsentry/supervise.h"
+#include "container.h"
 #include "format.h"
 #include "util.h"
 
@@ -404,8 +405,46 @@ json_object *sv__json_trigger(const struct sv_trigger *t)
         case SV_TRIGGER_KERNEL_OOM_KILL:
                 U64("oom_kill", t->oom_kill);
                 break;
+        case SV_TRIGGER_NODE_PRESSURE:
+                json_object_object_add(o, "source", json_object_new_string(
+                                                           t->node_psi ? "psi" : "memavailable"));
+                U64("mem_total", t->mem_total);
+                U64("mem_available", t->mem_available);
+                if (t->node_psi) {
+                        snprintf(buf, sizeof(buf), "%s %" PRIu64 " %" PRIu64,
+                                 t->psi_full ? "full" : "some", t->stall_usec, t->window_usec);
+                        json_object_object_add(o, "psi_trigger", json_object_new_string(buf));
+                        json_object_object_add(o, "some_avg10",
+                                               json_object_new_double(t->psi.some.avg10));
+                        json_object_object_add(o, "full_avg10",
+                                               t->psi.has_full
+                                                       ? json_object_new_double(t->psi.full.avg10)
+                                                       : NULL);
+                } else {
+                        U64("available_min", t->available_min);
+                }
+                break;
         }
 #undef U64
+        return o;
+}
+
+json_object *sv__json_container(const char *path)
+{
+        struct sv_container_path c;
+        json_object *o;
+
+        if (!path || sv_container_parse(path, &c) < 0 || (!c.pod_len && !c.container_len))
+                return NULL;
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "engine", c.engine ? json_object_new_string(sv_engine_name(c.engine))
+                                                     : NULL);
+        json_object_object_add(o, "container_id",
+                               c.container_id[0] ? json_object_new_string(c.container_id) : NULL);
+        json_object_object_add(o, "pod_uid", c.pod_uid[0] ? json_object_new_string(c.pod_uid) : NULL);
+        json_object_object_add(o, "qos", c.qos ? json_object_new_string(sv_pod_qos_name(c.qos)) : NULL);
         return o;
 }
 
@@ -431,6 +470,12 @@ json_object *sv__json_plan(const struct sv_snapshot *s, const struct sv_trigger 
                                p->kill_group < 0 ? NULL : json_name(s->groups[p->kill_group].path));
         json_object_object_add(root, "kill_pids", pid_list(s, p->kill_tasks, p->n_kill_tasks));
         json_object_object_add(root, "use_cgroup_kill", json_object_new_boolean(p->use_cgroup_kill));
+        /* The pod or container the kill empties, or the victim's. */
+        json_object_object_add(root, "container",
+                               sv__json_container(p->kill_group >= 0 ? s->groups[p->kill_group].path
+                                                  : p->victim >= 0
+                                                          ? s->groups[s->tasks[p->victim].group].path
+                                                          : NULL));
         spared = json_object_new_array();
         for (size_t i = 0; spared && i < p->n_spared; i++) {
                 json_object *o = json_object_new_object();

@@ -22,6 +22,10 @@ json_object *sv__json_plan(const struct sv_snapshot *s, const struct sv_trigger 
 json_object *sv__json_task_ref(const struct sv_snapshot *s, int task, int64_t points);
 /* A trigger's figures: {"trigger", then per kind ...} (cgsentry(1)). */
 json_object *sv__json_trigger(const struct sv_trigger *t);
+/* The container and pod a cgroup path names (container.h): {"engine",
+ * "container_id", "pod_uid", "qos"} with null for what it does not name,
+ * or NULL (JSON null) for a path that names neither. */
+json_object *sv__json_container(const char *path);
 /* Print pretty, as every cgsentry JSON output is; does not free @o. */
 int sv__json_print(FILE *out, json_object *o);
 

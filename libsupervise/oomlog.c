@@ -56,6 +56,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "oomlog.h"
 #include "util.h"
 
@@ -236,6 +237,10 @@ json_object *sv_oomrec_to_json(const struct sv_oomrec *r)
         json_object_object_add(o, "allocating_task", json_object_new_boolean(r->allocating_task));
         json_object_object_add(o, "rule", jname(r->rule));
         json_object_object_add(o, "policy", jname(r->policy));
+        /* Derived from the group killed whole (a container with
+         * memory.oom.group, a pod) or else the victim's cgroup. */
+        json_object_object_add(o, "container",
+                               sv__json_container(r->group ? r->group : r->victim_cgroup));
         return o;
 }
 

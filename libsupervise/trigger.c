@@ -15,6 +15,7 @@ static const char *const trigger_names[] = {
         [SV_TRIGGER_TRIPWIRE] = "tripwire",
         [SV_TRIGGER_PRESSURE] = "pressure",
         [SV_TRIGGER_KERNEL_OOM_KILL] = "kernel-oom-kill",
+        [SV_TRIGGER_NODE_PRESSURE] = "node-pressure",
 };
 
 const char *sv_trigger_name(enum sv_trigger_kind kind)
@@ -72,6 +73,29 @@ int sv_trigger_describe(const struct sv_trigger *t, char *buf, size_t size)
                                 "the kernel's OOM killer killed a process in this group "
                                 "(memory.events oom_kill %" PRIu64 " -> %" PRIu64 ")",
                                 t->oom_kill_before, t->oom_kill);
+        case SV_TRIGGER_NODE_PRESSURE:
+                sv_format_bytes(t->mem_available, a[0], sizeof(a[0]));
+                sv_format_bytes(t->mem_total, a[1], sizeof(a[1]));
+                sv_format_bytes(t->available_min, a[2], sizeof(a[2]));
+                if (t->node_psi) {
+                        psi_share(a[3], sizeof(a[3]), t->psi.some.avg10);
+                        psi_share(a[4], sizeof(a[4]), t->psi.full.avg10);
+                        return snprintf(buf, size,
+                                        "the node's memory pressure trigger \"%s %" PRIu64
+                                        " %" PRIu64 "\" fired: tasks stalled on memory for %" PRIu64
+                                        " ms of a %" PRIu64 " ms window node-wide; some avg10 %s, "
+                                        "full avg10 %s; MemAvailable %s of MemTotal %s",
+                                        t->psi_full ? "full" : "some", t->stall_usec,
+                                        t->window_usec, t->stall_usec / 1000,
+                                        t->window_usec / 1000, a[3],
+                                        t->psi.has_full ? a[4] : "n/a", a[0], a[1]);
+                }
+                return snprintf(buf, size,
+                                "the node's MemAvailable %s = %u%% of MemTotal %s is below "
+                                "NodeMemoryAvailable= %s",
+                                a[0], t->mem_total ? (unsigned)(t->mem_available * 100 / t->mem_total)
+                                                   : 0,
+                                a[1], a[2]);
         }
         return snprintf(buf, size, "unknown trigger");
 }

@@ -11,6 +11,9 @@ CGSENTRY_TEST_DEPS=(man-db bash-completion)
 # packaging/debian/control.
 CGSENTRY_DEB_DEPS=(dpkg-dev debhelper lintian)
 CGSENTRY_SANDBOX_DEPS=(qemu-system-x86 linux-image-amd64 busybox-static)
+# Container runtimes the sandbox runs (the guest sees the host's root), and
+# the YAML parser the Kubernetes manifests are checked with.
+CGSENTRY_CONTAINER_DEPS=(crun podman python3-yaml)
 # libFuzzer comes with clang's runtime (tools/fuzz.sh).
 CGSENTRY_FUZZ_DEPS=(clang libclang-rt-14-dev)
 

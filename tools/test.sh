@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=tools/deps.sh
 . tools/deps.sh
 cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}" \
-        "${CGSENTRY_FUZZ_DEPS[@]}" "${CGSENTRY_TEST_DEPS[@]}" "${CGSENTRY_DEB_DEPS[@]}"
+        "${CGSENTRY_FUZZ_DEPS[@]}" "${CGSENTRY_TEST_DEPS[@]}" "${CGSENTRY_DEB_DEPS[@]}" \
+        "${CGSENTRY_CONTAINER_DEPS[@]}"
 
 CGSENTRY_PROMTOOL=$(cgsentry_fetch_promtool "$PWD/build/tools/prometheus")
 export CGSENTRY_PROMTOOL

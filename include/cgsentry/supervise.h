@@ -482,6 +482,7 @@ enum sv_trigger_kind {
         SV_TRIGGER_TRIPWIRE,        /* non-reclaimable memory reached Tripwire= of memory.max */
         SV_TRIGGER_PRESSURE,        /* a PSI trigger on memory.pressure fired */
         SV_TRIGGER_KERNEL_OOM_KILL, /* the kernel OOM-killed a member: finish the group */
+        SV_TRIGGER_NODE_PRESSURE,   /* the whole node is short: MemAvailable or its PSI */
 };
 
 /* The trigger and the figures it was decided on. */
@@ -497,14 +498,38 @@ struct sv_trigger {
         struct sv_psi psi;
         /* kernel-oom-kill: memory.events oom_kill before and after */
         uint64_t oom_kill_before, oom_kill;
+        /* node-pressure: from the node's PSI trigger (node_psi; the psi_*,
+         * stall and window fields above say which) or from MemAvailable
+         * below the threshold (bytes, /proc/meminfo) */
+        bool node_psi;
+        uint64_t mem_total, mem_available, available_min;
 };
 
-/* "tripwire", "pressure", "kernel-oom-kill" */
+/* "tripwire", "pressure", "kernel-oom-kill", "node-pressure" */
 SV_EXPORT const char *sv_trigger_name(enum sv_trigger_kind kind);
 
 /* One line saying what fired and with which figures ("non-reclaimable 118
  * MiB = 92% of memory.max 128 MiB (anon …)"), snprintf()-style. */
 SV_EXPORT int sv_trigger_describe(const struct sv_trigger *t, char *buf, size_t size);
+
+/* ---- node pressure (node.c, pure) -------------------------------------- */
+
+/*
+ * sv_node_threshold() - NodeMemoryAvailable= in bytes: @bytes when set,
+ * else @permyriad of @mem_total (bytes); 0 when neither is set.
+ */
+SV_EXPORT uint64_t sv_node_threshold(uint64_t mem_total, uint64_t bytes, unsigned permyriad);
+
+/* When to read MemAvailable again (the kernel has no event for it). */
+#define SV_NODE_POLL_MIN_MSEC 100
+#define SV_NODE_POLL_MAX_MSEC 1000
+/*
+ * sv_node_poll_msec() - milliseconds until the next read of MemAvailable:
+ * half the time the headroom above @threshold lasts against a runaway
+ * filling memory at 1 GiB/s, between SV_NODE_POLL_MIN_MSEC (at or below
+ * the threshold) and SV_NODE_POLL_MAX_MSEC (plenty of room).
+ */
+SV_EXPORT uint64_t sv_node_poll_msec(uint64_t available, uint64_t threshold);
 
 /* ---- the one kill decision (plan.c, pure) ------------------------------- */
 

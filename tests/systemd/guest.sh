@@ -75,8 +75,8 @@ check "cgsentry-test.service is a service (we run inside systemd's cgroup tree)"
            exit 3" 2>"$EV/run-ok.err"
 rc=$?
 check "run: a well-behaved command keeps its exit code under systemd (3)" [ "$rc" = 3 ]
-check "run: the command ran in system.slice/cgt-ok.scope/cgt-ok" \
-    grep -qx '0::/system.slice/cgt-ok.scope/cgt-ok' "$EV/run-ok.cgroup"
+check "run: the command ran in the leaf system.slice/cgt-ok.scope/cgt-ok/command" \
+    grep -qx '0::/system.slice/cgt-ok.scope/cgt-ok/command' "$EV/run-ok.cgroup"
 check "run: the transient scope was active with Delegate=yes while it ran" \
     bash -c "grep -qx ActiveState=active '$EV/run-ok.scope' && grep -qx Delegate=yes '$EV/run-ok.scope'"
 check "run: memory.max of the command's cgroup is 64M" \
@@ -126,7 +126,7 @@ check "run: runaway tree under systemd: exit 137" [ "$rc" = 137 ]
 check "run: runaway tree: one line on stderr, tripwire, 4 processes" \
     bash -c "[ \$(wc -l <'$EV/run-hog.err') = 1 ] && grep -q 'killed sh (4 processes) on tripwire' '$EV/run-hog.err'"
 check "run: runaway tree: the transient scope existed while it ran" \
-    bash -c "[ -s '$EV/run-hog.scope-seen' ] || json '$EV/run-hog.json' 'd[\"cgroup\"]' | grep -q '\.scope/'"
+    bash -c "$(declare -f json); [ -s '$EV/run-hog.scope-seen' ] || json '$EV/run-hog.json' 'd[\"cgroup\"]' | grep -q '\.scope/'"
 check "run: runaway tree: report cgroup is system.slice/cgt-hog.scope/cgt-hog" \
     [ "$(json "$EV/run-hog.json" 'd["cgroup"]' 2>/dev/null)" = /system.slice/cgt-hog.scope/cgt-hog ]
 check "run: runaway tree: all 4 processes gone" \
@@ -305,6 +305,9 @@ check "daemon: no watchdog timeout in the journal" \
 check "daemon: memory.high of idle.service given back on stop ($(high_of idle.service))" \
     [ "$(high_of idle.service)" = max ]
 systemctl stop idle.service
+
+# Container runtimes under cgsentry run (tests/containers).
+. "$(dirname "$0")/../containers/systemd-checks.sh"
 
 # ---------------------------------------------------------------------------
 # Observations, reported as "#" lines, not checks (design questions).

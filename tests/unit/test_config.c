@@ -142,6 +142,111 @@ static void test_pressure_window_bounds(void **state)
         free(errors);
 }
 
+static void test_node_pressure_keys(void **state)
+{
+        struct cgsentry_config *c = NULL;
+        char *errors = NULL;
+        const struct cgsentry_rule *r;
+
+        assert_int_equal(load("[Rule pct]\nMatch=kubepods.slice\nNodeMemoryAvailable=10%\n"
+                              "NodePressureStall=some 10% 1s\n"
+                              "[Rule size]\nMatch=kubepods\nNodeMemoryAvailable=512M\n"
+                              "[Rule off]\nMatch=x\nNodeMemoryAvailable=1G\n"
+                              "NodeMemoryAvailable=off\n",
+                              &errors, &c),
+                         0);
+        assert_string_equal(errors, "");
+        r = &c->rules[0];
+        assert_int_equal(r->node.available_permyriad, 1000);
+        assert_int_equal(r->node.available_bytes, 0);
+        assert_true(r->node.stall.enabled && !r->node.stall.full);
+        assert_int_equal(r->node.stall.window_usec, 1000000);
+        assert_int_equal(r->node.stall.stall_usec, 100000);
+        assert_true(cgsentry_node_enabled(r));
+        r = &c->rules[1];
+        assert_int_equal(r->node.available_bytes, 512ull << 20);
+        assert_int_equal(r->node.available_permyriad, 0);
+        assert_true(cgsentry_node_enabled(r));
+        assert_false(cgsentry_node_enabled(&c->rules[2]));
+        cgsentry_config_free(c);
+        free(errors);
+
+        assert_int_equal(load("[Rule a]\nMatch=x\nNodeMemoryAvailable=95%\n"
+                              "NodeMemoryAvailable=lots\nNodeMemoryAvailable=0\n"
+                              "NodePressureStall=some 10%\n",
+                              &errors, &c),
+                         -EINVAL);
+        assert_non_null(strstr(errors, "test.conf:3: NodeMemoryAvailable=95%: "));
+        assert_non_null(strstr(errors, "of MemTotal"));
+        assert_non_null(strstr(errors, "test.conf:4: NodeMemoryAvailable=lots: expected a size"));
+        assert_non_null(strstr(errors, "test.conf:5: NodeMemoryAvailable=0: expected a size"));
+        assert_non_null(strstr(errors, "test.conf:6: NodePressureStall=some 10%: expected"));
+        free(errors);
+}
+
+/* The engine-aware rules shipped as examples: each engine's container
+ * cgroup meets its rule, monitors and pod slices meet none, the pod tree
+ * the node rule. */
+static void test_shipped_container_rules(void **state)
+{
+#define ID "4f1e8c3a9b2d7e6f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071"
+#define POD "kubepods-besteffort-pod1b2c3d4e_5f6a_7b8c_9d0e_1f2a3b4c5d6e.slice"
+        static const struct {
+                const char *path, *rule;
+        } engines[] = {
+                { "machine.slice/libpod-" ID ".scope", "podman" },
+                { "machine.slice/libpod-conmon-" ID ".scope", NULL },
+                { "user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope",
+                  "podman-rootless" },
+                { "system.slice/docker-" ID ".scope", "docker" },
+                { "system.slice/docker.service", NULL },
+        }, kube[] = {
+                { "kubepods.slice/kubepods-besteffort.slice/" POD "/cri-containerd-" ID ".scope",
+                  "kube-containers" },
+                { "kubepods.slice/kubepods-pod1b2c3d4e_5f6a.slice/cri-containerd-" ID ".scope",
+                  "kube-containers" },
+                { "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b2c.slice/crio-"
+                  ID ".scope", "kube-containers-crio" },
+                { "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b2c.slice/"
+                  "crio-conmon-" ID ".scope", NULL },
+                { "kubepods.slice/kubepods-besteffort.slice/" POD, NULL },
+                { "kubepods.slice/kubepods-besteffort.slice", NULL },
+                { "kubepods.slice", "kube-node" },
+                { "kubepods/besteffort/pod1b2c3d4e-5f6a/" ID, "kube-containers-cgroupfs" },
+                { "kubepods/pod1b2c3d4e-5f6a/" ID, "kube-containers-cgroupfs" },
+                { "kubepods/burstable/pod1b2c3d4e-5f6a/crio-" ID, "kube-containers-crio-cgroupfs" },
+                { "kubepods/burstable/pod1b2c3d4e-5f6a/crio-conmon-" ID, NULL },
+                { "kubepods/burstable/pod1b2c3d4e-5f6a", NULL },
+                { "kubepods", "kube-node-cgroupfs" },
+        };
+#undef ID
+#undef POD
+        struct cgsentry_config *c = NULL;
+        const struct cgsentry_rule *r;
+
+        assert_int_equal(cgsentry_config_load(SV_FIXTURES "/../../examples/containers.conf", stderr,
+                                              &c), 0);
+        for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+                r = cgsentry_config_match(c, engines[i].path);
+                if (engines[i].rule ? !r || strcmp(r->name, engines[i].rule) : r != NULL)
+                        fail_msg("%s: rule %s, expected %s", engines[i].path, r ? r->name : "none",
+                                 engines[i].rule ? engines[i].rule : "none");
+        }
+        cgsentry_config_free(c);
+        assert_int_equal(cgsentry_config_load(SV_FIXTURES "/../../packaging/kubernetes/cgsentry.conf",
+                                              stderr, &c), 0);
+        for (size_t i = 0; i < sizeof(kube) / sizeof(kube[0]); i++) {
+                r = cgsentry_config_match(c, kube[i].path);
+                if (kube[i].rule ? !r || strcmp(r->name, kube[i].rule) : r != NULL)
+                        fail_msg("%s: rule %s, expected %s", kube[i].path, r ? r->name : "none",
+                                 kube[i].rule ? kube[i].rule : "none");
+        }
+        r = cgsentry_config_match(c, "kubepods.slice");
+        assert_string_equal(r->policy, "kubernetes");
+        assert_true(cgsentry_node_enabled(r));
+        cgsentry_config_free(c);
+}
+
 static void test_syntax_error_reported(void **state)
 {
         struct cgsentry_config *c = NULL;
@@ -367,6 +472,8 @@ int main(void)
                 cmocka_unit_test(test_policy_name_and_options),
                 cmocka_unit_test(test_every_bad_line_is_reported_with_file_and_line),
                 cmocka_unit_test(test_pressure_window_bounds),
+                cmocka_unit_test(test_node_pressure_keys),
+                cmocka_unit_test(test_shipped_container_rules),
                 cmocka_unit_test(test_syntax_error_reported),
                 cmocka_unit_test(test_dropins_in_lexical_order_override),
                 cmocka_unit_test(test_missing_file),

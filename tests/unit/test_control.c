@@ -130,7 +130,8 @@ static void fixture_init(struct fixture *f)
                 .cgroup = strdup(HOSTILE), .rule = strdup(HOSTILE), .policy = strdup("largest"),
                 .pressure = true, .stall_usec = 100000, .window_usec = 1000000, .memcg = true,
                 .memory_max = SV_LIMIT_MAX, .memory_high = SV_LIMIT_MAX, .dry_run = true,
-                .events_polled = true,
+                .events_polled = true, .node_available_permyriad = 1000,
+                .node_memavailable_armed = true,
         };
         f->g[2] = (struct cgsentry_group_figures){ .cgroup = strdup("nomem"), .rule = strdup("r"),
                                                    .policy = strdup("kernel"),
@@ -203,6 +204,12 @@ static void test_status_json(void **state)
         assert_string_equal(json_object_get_string(path_get(o, "groups.1.armed.memory_events")),
                             "poll");
         assert_null(path_get(o, "groups.1.pressure"));
+        assert_true(json_object_get_double(path_get(o, "groups.1.armed.node.memory_available."
+                                                       "percent")) == 10.0);
+        assert_true(json_object_get_boolean(path_get(o, "groups.1.armed.node.memory_available."
+                                                        "watching")));
+        assert_null(path_get(o, "groups.1.armed.node.pressure"));
+        assert_null(path_get(o, "groups.0.armed.node"));
         assert_null(path_get(o, "groups.2.memory"));
         assert_null(path_get(o, "groups.2.armed.tripwire.memory_high"));
         assert_null(path_get(o, "groups.2.events"));
@@ -236,7 +243,7 @@ static void test_status_text(void **state)
         assert_non_null(strstr(out, "/system.slice/web.service"));
         assert_non_null(strstr(out, "117.7M"));
         assert_non_null(strstr(out, "tripwire 90%, kernel-oom-kill; last kill"));
-        assert_non_null(strstr(out, "pressure some 100ms/1000ms (dry run)"));
+        assert_non_null(strstr(out, "pressure some 100ms/1000ms, node MemAvailable < 10% (dry run)"));
         /* configured, but nothing to take 90% of: not shown as armed */
         assert_non_null(strstr(out, "  no tripwire (no memory.max)\n"));
         assert_non_null(strstr(out, "Recent kills:\n"));

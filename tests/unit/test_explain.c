@@ -227,6 +227,55 @@ static void test_explain_config_json(void **state)
         free(conf);
 }
 
+/* Node pressure: the figures from ProcRoot=/meminfo, and with
+ * Policy=kubernetes on a kubelet tree, the BestEffort pod whole. */
+static void test_explain_node_pressure(void **state)
+{
+        char *conf = config_file("[Rule node]\nMatch=work.slice\nNodeMemoryAvailable=80%\n");
+        char *args;
+        struct run r;
+        json_object *o, *t;
+
+        /* MemAvailable 1500000 kB of 2000000 kB: below 80%. */
+        assert_true(asprintf(&args, "explain --config %s work.slice", conf) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "# node-pressure: /work.slice the node's MemAvailable 1.4 "
+                                      "GiB = 75% of MemTotal 1.9 GiB is below "
+                                      "NodeMemoryAvailable= 1.5 GiB; would kill"));
+        assert_non_null(strstr(r.out, "# Node pressure WOULD FIRE now: MemAvailable 1.4 GiB"));
+        run_free(&r);
+        free(args);
+        unlink(conf);
+        free(conf);
+
+        conf = config_file("[Daemon]\nPolicyDir=" CGSENTRY_POLICY_BUILD_DIR "\n"
+                           "[Rule node]\nMatch=kubepods.slice\nNodeMemoryAvailable=5%\n"
+                           "Policy=kubernetes\n");
+        assert_true(asprintf(&args, "explain --json --config %s --snapshot %s/kubepods-systemd.json "
+                                    "kubepods.slice",
+                             conf, SV_FIXTURES) > 0);
+        r = run(args);
+        assert_int_equal(r.status, 0);
+        o = json_tokener_parse(r.out);
+        assert_non_null(o);
+        t = get(o, "trigger");
+        assert_string_equal(json_object_get_string(get(t, "trigger")), "node-pressure");
+        assert_string_equal(json_object_get_string(get(t, "source")), "memavailable");
+        assert_string_equal(json_object_get_string(get(get(o, "policy"), "name")), "kubernetes");
+        assert_string_equal(json_object_get_string(get(o, "kill_group")),
+                            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+                            "1b2c3d4e_5f6a_7b8c_9d0e_1f2a3b4c5d6e.slice");
+        assert_int_equal(json_object_array_length(get(o, "kill_pids")), 3);
+        assert_string_equal(json_object_get_string(get(o, "scope")),
+                            "the policy chose the whole group");
+        json_object_put(o);
+        run_free(&r);
+        free(args);
+        unlink(conf);
+        free(conf);
+}
+
 static void test_explain_config_errors(void **state)
 {
         char *conf = config_file("[Rule app]\nMatch=work.slice/app\n");
@@ -379,6 +428,7 @@ int main(void)
                 cmocka_unit_test(test_explain_text_uses_kernel_lines),
                 cmocka_unit_test(test_explain_shows_the_memory_split),
                 cmocka_unit_test(test_explain_config_json),
+                cmocka_unit_test(test_explain_node_pressure),
                 cmocka_unit_test(test_explain_config_errors),
                 cmocka_unit_test(test_explain_without_group_kills_victim_only),
                 cmocka_unit_test(test_explain_nothing_killable_exits_1),

@@ -971,7 +971,7 @@ static void test_bad_decision_is_refused(void **state)
 
 static void test_scan_lists_shipped_policies(void **state)
 {
-        static const char *const want[] = {"growth",   "kernel",   "largest",
+        static const char *const want[] = {"growth",   "kernel",   "kubernetes", "largest",
                                            "pressure", "priority", "swap"};
         struct sv_policy_registry *reg = registry();
         size_t found = 0;
@@ -989,7 +989,7 @@ static void test_scan_lists_shipped_policies(void **state)
                 assert_non_null(info.path);
                 found++;
         }
-        assert_int_equal(found, 6);
+        assert_int_equal(found, 7);
         sv_policy_registry_free(reg);
 }
 
