@@ -21,32 +21,15 @@ mkdir -p "$EV" "$W"
 : >"$RES/guest.tap"
 touch "$RES/guest.started"
 exec > >(tee -a "$RES/guest.log") 2>&1
-pass=0 failed=0
+# shellcheck source=tests/systemd/guest-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/guest-lib.sh"
 T0=$SECONDS
 
-check() { # check DESCRIPTION COMMAND...
-    local what=$1 line
-    shift
-    if "$@"; then line="ok - $what"; pass=$((pass + 1))
-    else line="not ok - $what"; failed=$((failed + 1)); fi
-    echo "$line"
-    echo "$line" >>"$RES/guest.tap"
-}
-note() { echo "# $*"; echo "# $*" >>"$RES/guest.tap"; }
 # json FILE EXPR: evaluate a Python expression over the JSON document d.
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$@"; }
-prop() { systemctl show -P "$2" "$1" 2>/dev/null; }
 unit_gone() { # no loaded unit, no cgroup
     [ "$(prop "$1" LoadState)" != loaded ] && [ "$(prop "$1" ActiveState)" = inactive ] &&
         [ ! -e "$CG/system.slice/$1" ]
-}
-wait_for() { # wait_for SECONDS COMMAND...: poll every 0.2 s
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < end)) || return 1
-        sleep 0.2
-    done
 }
 oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$CG/$1/memory.events" 2>/dev/null || echo 0; }
 journal_sync() { journalctl --sync 2>/dev/null || sleep 1; }

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "figures.h"
 #include "stats.h"
 #include "status-text.h"
@@ -553,21 +554,6 @@ static int64_t run_client(struct env *e, const char *cmd)
         while (!c.done)
                 uv_run(&e->loop, UV_RUN_ONCE);
         return c.status;
-}
-
-static char *slurp(const char *path)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = fopen(path, "re"), *m = open_memstream(&buf, &len);
-        int ch;
-
-        assert_non_null(f);
-        while ((ch = fgetc(f)) != EOF)
-                fputc(ch, m);
-        fclose(f);
-        fclose(m);
-        return buf;
 }
 
 static void test_socket_end_to_end(void **state)
