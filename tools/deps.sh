@@ -6,6 +6,9 @@
 CGSENTRY_BUILD_DEPS=(cmake gcc make pkg-config libjson-c-dev libcmocka-dev libuv1-dev
                      libcgroup-dev libsystemd-dev libinih-dev python3)
 CGSENTRY_SANDBOX_DEPS=(qemu-system-x86 linux-image-amd64 busybox-static)
+# bench/run.sh: the peers it compares with (all in Debian 12), the tools its
+# scenarios use in the guest (ext4 on a loop device, zram swap) and the plotter.
+CGSENTRY_BENCH_DEPS=(python3 earlyoom oomd systemd-oomd dbus e2fsprogs util-linux gnuplot-nox)
 # libFuzzer comes with clang's runtime (tools/fuzz.sh).
 CGSENTRY_FUZZ_DEPS=(clang libclang-rt-14-dev)
 
