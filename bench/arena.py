@@ -1219,7 +1219,7 @@ def guest(args):
         "fast": lambda: scen_fast(ctx, results, n),
         "forkhogs": lambda: scen_forkhogs(ctx, results, n),
         "leak": lambda: scen_leak(ctx, results, n),
-        "thrash": lambda: scen_thrash(ctx, results, n, 4 if args.quick else 8),
+        "thrash": lambda: scen_thrash(ctx, results, n, 4 if args.quick else 5),
         "swap": lambda: scen_swap(ctx, results, n),
         "squeeze": lambda: scen_squeeze(ctx, results, n),
         "scale": lambda: scen_scale(ctx, results, args.quick),
