@@ -378,6 +378,10 @@ EARLYOOM, OOMD, SD_OOMD, SD_OOMD_AGG, CGSENTRYD = ("earlyoom", "oomd", "systemd-
                                                    "systemd-oomd 10%/1s", "cgsentryd")
 CONTENDERS = [KERNEL, GROUP, SD_POLICY, EARLYOOM, OOMD, SD_OOMD, SD_OOMD_AGG, CGSENTRYD]
 SUPERVISORS = [EARLYOOM, OOMD, SD_OOMD, SD_OOMD_AGG, CGSENTRYD]
+# They read the cgroup tree once a second (oomd's --interval, systemd-oomd's
+# candidate refresh): a run starts only after they have had one look at the
+# new service, as they would at a service that has been running for a while.
+POLLERS = (OOMD, SD_OOMD, SD_OOMD_AGG)
 OOMD_CONF_DROPIN = "/run/systemd/oomd.conf.d/arena.conf"
 CGS_KILL_RX = re.compile(r"SIGKILL sent to /(\S+) (\d+) us after the event")
 
@@ -625,8 +629,8 @@ def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="cur
                     tripwire_of(limit) // 4096 * 4096):
                 time.sleep(0.005)
             rec["tripwire_armed"] = try_rd(f"{path}/memory.high").strip() != "max"
-        if c.kind == OOMD:
-            time.sleep(1.2)  # one --interval: oomd has seen the new service
+        if c.kind in POLLERS:
+            time.sleep(1.2)  # one interval: the poller has seen the new service
         dmesg_take()
         st0 = proc_stats(c.pid)
         log0 = c.log_size()
@@ -944,7 +948,7 @@ def run_thrash(ctx, arena, variant, name, argv, limit, window, devno, keep_serie
             end = time.monotonic() + 10
             while time.monotonic() < end and try_rd(f"{path}/memory.high").strip() == "max":
                 time.sleep(0.005)
-        if c.kind == OOMD:
+        if c.kind in POLLERS:
             time.sleep(1.2)
         dmesg_take()
         st0 = proc_stats(c.pid)
@@ -1063,7 +1067,7 @@ def scale_runaway(ctx, c, base, idx, tag):
         end = time.monotonic() + 10
         while time.monotonic() < end and try_rd(f"{path}/memory.high").strip() == "max":
             time.sleep(0.005)
-    if c.name == OOMD:
+    if c.kind in POLLERS:
         time.sleep(1.2)
     log0 = c.log_size()
     dmesg_take()
