@@ -1089,7 +1089,7 @@ def scale_runaway(ctx, c, base, idx, tag):
 
 def scen_scale(ctx, results, quick):
     sizes = (100, 1000) if quick else (100, 1000, 10000)
-    window = 20 if quick else 60
+    window = 15 if quick else 60
     n_lat = 1 if quick else 3
     ctx.cgs_match = f"{SCALE_SLICE}/{SCALE_UNIT}.service/*"
     ctx.oomd_scope = f"{SCALE_SLICE}/{SCALE_UNIT}.service"
@@ -1218,12 +1218,12 @@ def guest(args):
     if scen == "squeeze":
         # No limit to take 75% of: 75% of what the runaway can have.
         ctx.oomd_anon = int(meminfo()["MemAvailable"] * 0.75)
-    n = 2 if args.quick else 5
+    n = 1 if args.quick else 5  # --quick: does every part work, not how well
     steps = {
         "fast": lambda: scen_fast(ctx, results, n),
         "forkhogs": lambda: scen_forkhogs(ctx, results, n),
         "leak": lambda: scen_leak(ctx, results, n),
-        "thrash": lambda: scen_thrash(ctx, results, n, 4 if args.quick else 5),
+        "thrash": lambda: scen_thrash(ctx, results, n, 3 if args.quick else 5),
         "swap": lambda: scen_swap(ctx, results, n),
         "squeeze": lambda: scen_squeeze(ctx, results, n),
         "scale": lambda: scen_scale(ctx, results, args.quick),
