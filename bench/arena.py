@@ -609,14 +609,17 @@ def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="cur
              timeout=60.0, settle=1.5, keep_series=False, extra_props=()):
     """Start @variant, then a unit running @argv; sample it until it is empty
     or settled; return a record."""
+    # A neighbour that died between runs is nobody's innocent: restart it.
+    before = arena.dead_neighbours() if arena else []
     c = Contender(variant, ctx).start()
+    stopped = False
     props = list(c.unit_props()) + list(extra_props)
     if limit:
         props.append(f"MemoryMax={limit}")
     if swap_max is not None:
         props.append(f"MemorySwapMax={swap_max}")
     rec = {"variant": variant, "unit": name, "limit": limit, "ref_bytes": ref_bytes,
-           "supervisor_startup_s": c.startup_s}
+           "supervisor_startup_s": c.startup_s, "neighbours_dead_before": before}
     try:
         cg = start_unit(name, argv, props)
         path = f"{CG}/{cg}"
@@ -643,6 +646,10 @@ def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="cur
         rec["supervisor_cpu_ns"] = cpu_delta(st0, st1)
         rec["supervisor_rss"] = st1.get("VmRSS")
         rec["supervisor_hwm"] = st1.get("VmHWM")
+        # Stop the contender before looking at the neighbours: it must not
+        # kill one after its run, to be blamed on the next contender.
+        c.stop()
+        stopped = True
         mine, other = c.kills(log0, cg) if c.kind in SUPERVISORS else ([], [])
         rec["tool_kills"], rec["tool_kills_elsewhere"] = mine[:8], other[:8]
         rec["global_oom_kill"] = kv("/proc/vmstat").get("oom_kill", 0) - vm0
@@ -666,8 +673,9 @@ def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="cur
         rec["innocents"] = len(rec["innocents_killed"])
         rec["log_excerpt"] = (mine + other)[:3]
     finally:
+        if not stopped:
+            c.stop()
         stop_unit(name)
-        c.stop()
     return rec
 
 
@@ -937,8 +945,11 @@ THRASH_WS_MIB = 192
 
 
 def run_thrash(ctx, arena, variant, name, argv, limit, window, devno, keep_series):
+    before = arena.dead_neighbours()
     c = Contender(variant, ctx).start()
-    rec = {"variant": variant, "unit": name, "limit": limit, "supervisor_startup_s": c.startup_s}
+    stopped = False
+    rec = {"variant": variant, "unit": name, "limit": limit, "supervisor_startup_s": c.startup_s,
+           "neighbours_dead_before": before}
     try:
         cg = start_unit(name, argv, c.unit_props() + [f"MemoryMax={limit}", "IOAccounting=yes"])
         path = f"{CG}/{cg}"
@@ -982,6 +993,8 @@ def run_thrash(ctx, arena, variant, name, argv, limit, window, devno, keep_serie
         pr = psi(f"{path}/memory.pressure")
         ev = kv(f"{path}/memory.events")
         st1 = proc_stats(c.pid)
+        c.stop()  # before looking at the neighbours, as in run_once()
+        stopped = True
         mine, other = c.kills(log0, cg) if c.kind in SUPERVISORS else ([], [])
         kern = [f"{a} {b} {c_} {d}" for a, b, c_, d in OOM_RX.findall(dmesg_take())]
         dead = arena.dead_neighbours()
@@ -1002,8 +1015,9 @@ def run_thrash(ctx, arena, variant, name, argv, limit, window, devno, keep_serie
         rec["innocents_killed"] = sorted(set(innocent_units("", dead, other + kern)) | ({name} if killed else set()))
         rec["innocents"] = len(rec["innocents_killed"])
     finally:
+        if not stopped:
+            c.stop()
         stop_unit(name)
-        c.stop()
     return rec
 
 

@@ -217,10 +217,15 @@ def summary_line(scen, summ):
     line = (f"cgsentryd emptied the group in {me['whole']}/{me['n']} runs"
             + (f", median {me['empty_med'] * 1000:.0f} ms" if me["empty_med"] else "")
             + f", kernel OOM kills {me['kernel_kills']}, innocents {me['innocents']}")
+    lim = summ.get("cgsentryd+limit75")
+    if lim and lim["empty_med"]:
+        line += (f"; with a limit (cgsentryd+limit75) {lim['whole']}/{lim['n']}, median "
+                 f"{lim['empty_med'] * 1000:.0f} ms, kernel OOM kills {lim['kernel_kills']}")
     if others and me["all_empty"] and me["empty_med"]:
         best = min(others, key=lambda v: others[v]["empty_med"])
-        line += (f"; the best other, {best}: {others[best]['empty_med'] * 1000:.0f} ms "
-                 f"(**{others[best]['empty_med'] / me['empty_med']:.1f}×**)")
+        r = others[best]["empty_med"] / me["empty_med"]
+        line += (f"; the best other, {best}: {others[best]['empty_med'] * 1000:.0f} ms ("
+                 + (f"cgsentryd **{r:.1f}×** sooner)" if r >= 1 else f"cgsentryd took **{1 / r:.1f}×** as long)"))
     if half:
         line += f"; half-dead or untouched in some runs: {', '.join(half)}"
     return line + "."
@@ -244,8 +249,10 @@ def ratio_lines(scen, summ):
         if v.startswith("cgsentryd"):
             continue
         if mine and s["all_empty"] and s["empty_med"]:
-            lines.append(f"cgsentryd emptied the group **{s['empty_med'] / mine:.1f}×** sooner than {v} "
-                         f"(median {mine * 1000:.0f} ms vs {s['empty_med'] * 1000:.0f} ms).")
+            r = s["empty_med"] / mine
+            lines.append((f"cgsentryd emptied the group **{r:.1f}×** sooner than {v}" if r >= 1 else
+                           f"{v} emptied the group **{1 / r:.1f}×** sooner than cgsentryd")
+                         + f" (median {mine * 1000:.0f} ms vs {s['empty_med'] * 1000:.0f} ms).")
         elif s["whole"] < s["n"]:
             lines.append(f"{v} left the service half-dead in {s['n'] - s['whole']}/{s['n']} runs.")
     # Not ahead: sooner, fewer innocents, no kernel kill, whole.
