@@ -1,36 +1,36 @@
 #!/usr/bin/env bash
-# cgsentryd beside the kernel alone and earlyoom, in the real-kernel sandbox.
+# cgsentryd beside every peer a user would pick instead, in the real-kernel
+# sandbox with systemd as PID 1.
 #
-# Usage: bench/run.sh [--quick] [BUILD_DIR]
+# Usage: bench/run.sh [--quick] [--only SCENARIO,...] [BUILD_DIR]
 #
 # BUILD_DIR (default build/bench, relative to the checkout) must hold
 # daemon/cgsentryd; it is configured and built (Release) when missing.
-# Boots tests/vm/sandbox.sh twice: a 2 GiB guest (reaction at a memcg limit,
-# latency, idle cost, memory) and a 1 GiB guest (runaway exhausting RAM).
-# Prints the report and writes it to bench/results/LATEST.md; the raw JSON and
-# console logs stay in bench/results/<date>/. Timings never fail the run:
-# the exit status is non-zero only when the harness could not run.
+# Scenarios: fast forkhogs leak thrash swap squeeze scale, one boot each
+# (tests/systemd/run.sh boots systemd; every contender runs on that boot).
+# Prints the report and writes it with its plots to bench/results/<date>/;
+# bench/results/LATEST.md is a copy of the report. Timings never fail the
+# run: the exit status is non-zero only when a part could not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=()
+quick=0
 build=build/bench
+scenarios=(fast forkhogs leak thrash swap squeeze scale)
 while (($#)); do
         case $1 in
-        --quick) quick=(--quick); shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --quick) quick=1; shift ;;
+        --only) IFS=, read -r -a scenarios <<<"$2"; shift 2 ;;
+        --only=*) IFS=, read -r -a scenarios <<<"${1#*=}"; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
         esac
 done
-case $build in
-/*) ;;
-*) build=./$build ;;
-esac
 
 # shellcheck source=tools/deps.sh
 . tools/deps.sh
-cgsentry_install_deps python3 earlyoom "${CGSENTRY_SANDBOX_DEPS[@]}"
+cgsentry_install_deps "${CGSENTRY_BENCH_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}"
 
 if [ ! -x "$build/daemon/cgsentryd" ]; then
         cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}"
@@ -38,45 +38,62 @@ if [ ! -x "$build/daemon/cgsentryd" ]; then
         cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
         cmake --build "$build" -j "$(nproc)" >/dev/null
 fi
+build=$(cd "$build" && pwd -P)
 
 stamp=$(date +%Y%m%d-%H%M%S)
 out=bench/results/$stamp
 mkdir -p "$out"
-# The guest sees the checkout at the same path, so relative paths work in it;
-# a build directory elsewhere is shared explicitly (a host /tmp is not visible).
-rel_build=$build
-share=()
-case $build in
-"$PWD"/*) rel_build=./${build#"$PWD"/} ;;
-/*) share=(--share "$build") ;;
-esac
+out=$(cd "$out" && pwd -P)
+
+# Guest memory per scenario: the squeeze is about the whole guest running out.
+mem_of() { case $1 in squeeze) echo 1024 ;; *) echo 2048 ;; esac; }
+timeout_of() {
+        case $1 in
+        scale) echo $((quick ? 900 : 1800)) ;;
+        *) echo $((quick ? 600 : 1200)) ;;
+        esac
+}
 
 status=0
-run_part() { # PART MEM_MB TIMEOUT
-        local rc=0
-        echo "== part $1: guest with $2 MiB"
-        tests/vm/sandbox.sh --mem "$2" --smp 2 --timeout "$3" --results "$out/vm-$1" "${share[@]}" -- \
-                python3 bench/arena.py guest "$1" --build "$rel_build" --out "$out" "${quick[@]}" || rc=$?
-        if [ "$rc" -ne 0 ]; then
-                echo "bench/run.sh: part $1 exited with status $rc (see $out/vm-$1/console.log)" >&2
+start=$(date +%s)
+load_before=$(cut -d" " -f1-3 /proc/loadavg 2>/dev/null || true)
+for s in "${scenarios[@]}"; do
+        case $s in
+        fast|forkhogs|leak|thrash|swap|squeeze|scale) ;;
+        *) echo "bench/run.sh: unknown scenario $s" >&2; exit 2 ;;
+        esac
+        printf 'SCENARIO=%s\nQUICK=%s\n' "$s" "$quick" >"$out/part.env"
+        res=$out/vm-$s
+        echo "== $s: systemd as PID 1, $(mem_of "$s") MiB guest"
+        t0=$(date +%s)
+        rc=0
+        SYSTEMD_TEST_GUEST=bench/guest.sh SYSTEMD_TEST_RESULTS=$res \
+                SYSTEMD_TEST_MEM=$(mem_of "$s") SYSTEMD_TEST_TIMEOUT=$(timeout_of "$s") \
+                tests/systemd/run.sh "$build" >"$out/vm-$s.out" 2>&1 &
+        boot=$!
+        # The guest writes its progress over 9p as it goes: show it live.
+        tail -n +1 -F --pid=$boot "$res/arena.log" 2>/dev/null &
+        tailer=$!
+        wait "$boot" || rc=$?
+        wait "$tailer" 2>/dev/null || true
+        echo "   ($s: $(($(date +%s) - t0)) s)"
+        if [ "$rc" -ne 0 ] || [ ! -s "$out/$s.json" ]; then
+                echo "bench/run.sh: scenario $s failed (status $rc); see $out/vm-$s.out and $res/" >&2
+                tail -n 20 "$out/vm-$s.out" >&2 || true
                 status=1
         fi
-}
-start=$(date +%s)
-if [ ${#quick[@]} -gt 0 ]; then
-        run_part main 2048 480
-        run_part smallram 1024 240
-else
-        run_part main 2048 900
-        run_part smallram 1024 600
-fi
+done
+rm -f "$out/part.env"
 
-python3 bench/arena.py report "$out" > "$out/report.md"
-echo "" >> "$out/report.md"
-echo "Wall time of bench/run.sh: $(($(date +%s) - start)) s." >> "$out/report.md"
+python3 bench/arena.py report "$out" --plots >"$out/report.md"
+{
+        echo ""
+        echo "Wall time of bench/run.sh$([ "$quick" = 1 ] && echo " --quick"): $(($(date +%s) - start)) s;" \
+                "host load average (1, 5, 15 min) at the start: $load_before."
+} >>"$out/report.md"
 cp "$out/report.md" bench/results/LATEST.md
 echo
 cat bench/results/LATEST.md
 echo
-echo "(written to bench/results/LATEST.md; raw data in $out/)"
+echo "(written to bench/results/LATEST.md; plots and raw data in $out/)"
 exit $status

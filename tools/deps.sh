@@ -14,6 +14,9 @@ CGSENTRY_SANDBOX_DEPS=(qemu-system-x86 linux-image-amd64 busybox-static)
 # Container runtimes the sandbox runs (the guest sees the host's root), and
 # the YAML parser the Kubernetes manifests are checked with.
 CGSENTRY_CONTAINER_DEPS=(crun podman python3-yaml)
+# bench/run.sh: the peers it compares with (all in Debian 12), the tools its
+# scenarios use in the guest (ext4 on a loop device, zram swap) and the plotter.
+CGSENTRY_BENCH_DEPS=(python3 earlyoom oomd systemd-oomd dbus e2fsprogs util-linux gnuplot-nox)
 # libFuzzer comes with clang's runtime (tools/fuzz.sh).
 CGSENTRY_FUZZ_DEPS=(clang libclang-rt-14-dev)
 
