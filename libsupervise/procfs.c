@@ -191,7 +191,7 @@ int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size
 {
         uint64_t page_kb = page_size / 1024;
         struct sv_meminfo mi;
-        int r, swappiness;
+        int r, swappiness = 60; /* set by read_swappiness(); -O2 cannot tell */
 
         r = read_meminfo(proc_dfd, proc_root, &mi, err);
         if (r < 0)
@@ -213,7 +213,7 @@ int sv__proc_read_system(int proc_dfd, const char *proc_root, uint64_t page_size
 int sv__proc_read_swap_free(int proc_dfd, uint64_t *ret_bytes)
 {
         struct sv_meminfo mi;
-        int r, swappiness;
+        int r, swappiness = 60; /* set by read_swappiness(); -O2 cannot tell */
 
         r = read_meminfo(proc_dfd, "", &mi, NULL);
         if (r < 0)
