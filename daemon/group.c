@@ -117,7 +117,7 @@ static void psi_cb(uv_poll_t *h, int status, int events)
                 char buf[512];
                 ssize_t n;
 
-                if (group_cooling_down(g))
+                if (group_cooling_down(g, SV_TRIGGER_PRESSURE))
                         return;
                 /* The averages for the message; the trigger itself decided. */
                 n = sv__read_at(g->dfd, "memory.pressure", buf, sizeof(buf));

@@ -167,6 +167,7 @@ static void confirm_cb(uv_timer_t *t)
                              path, CONFIRM_INTERVAL_MSEC * CONFIRM_TRIES);
         }
         cgsentry_stats_outcome(&sv->stats, k->stats_id, r == 0, took);
+        g->killed_gone = r == 0;
         killjob_close(g);
 }
 
@@ -277,6 +278,7 @@ void killjob_finish_now(struct group *g)
                 uv_update_time(g->sv->loop);
                 cgsentry_stats_outcome(&g->sv->stats, k->stats_id, true,
                                        uv_now(g->sv->loop) - k->started_ms);
+                g->killed_gone = true;
         }
         killjob_close(g);
 }
@@ -390,11 +392,25 @@ static int64_t realtime_usec(void)
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-bool group_cooling_down(struct group *g)
+/*
+ * Cooldown= keeps a trigger from deciding on the memory of processes just
+ * killed. The tripwire decides on memory.stat as it is now, and once every
+ * killed process has exited their memory is uncharged (exit_mm() runs before
+ * the pidfd or cgroup.events says so): it need not wait out the rest, and a
+ * runaway in a group reused at once (a restarted worker) is not left
+ * throttled at memory.high meanwhile. PSI triggers keep the whole cooldown:
+ * the kernel's trigger window can still hold the stalls of the killed
+ * processes, and the kernel-OOM-kill trigger follows an event of the past.
+ */
+bool group_cooling_down(struct group *g, enum sv_trigger_kind kind)
 {
+        if (g->kill)
+                return true;
+        if (kind == SV_TRIGGER_TRIPWIRE && g->killed_gone)
+                return false;
         /* uv_now() is the loop's cached time, from before this callback. */
         uv_update_time(g->sv->loop);
-        return uv_now(g->sv->loop) < g->cooldown_until_ms || g->kill;
+        return uv_now(g->sv->loop) < g->cooldown_until_ms;
 }
 
 /* Log the plan: its summary line as the warning operators look for, the
@@ -437,7 +453,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         size_t pids_len = 0;
         int r;
 
-        if (group_cooling_down(g)) {
+        if (group_cooling_down(g, trig->kind)) {
                 cgsentry_log(LOG_DEBUG, &f, "%s on /%s ignored: cooling down after a kill", tname,
                              g->dw->shown);
                 return 0;
@@ -547,6 +563,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
                 }
         }
         g->cooldown_until_ms = uv_now(sv->loop) + rule->cooldown_usec / 1000;
+        g->killed_gone = false;
         /* The kill's record: fields of its journal entry, or (no journal)
          * a line of the state log, written after the report so that the
          * report is not delayed. */

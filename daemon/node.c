@@ -157,7 +157,7 @@ static void psi_cb(uv_poll_t *h, int status, int events)
                 uv_poll_stop(h);
                 return;
         }
-        if (group_cooling_down(g))
+        if (group_cooling_down(g, SV_TRIGGER_NODE_PRESSURE))
                 return;
         /* The averages and MemAvailable for the message; the trigger decided. */
         n = sv__read_fd(g->node->psi_fd, buf, sizeof(buf));

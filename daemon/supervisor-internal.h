@@ -83,6 +83,7 @@ struct group {
         uint64_t armed_max;  /* memory.max the tripwire was computed from */
         uint64_t armed_high; /* what memory.high holds while we own it */
         uint64_t cooldown_until_ms;
+        bool killed_gone; /* every process of the last kill has exited */
         struct killjob *kill;
         struct sv_policy_instance *policy; /* Policy= other than the kernel's choice */
         struct nodewatch *node;             /* NodeMemoryAvailable=, NodePressureStall= */
@@ -151,7 +152,7 @@ int tripwire_assess(struct group *g, struct sv_trigger *t);
 void tripwire_event(struct group *g, uint64_t event_ns);
 
 /* killjob.c */
-bool group_cooling_down(struct group *g);
+bool group_cooling_down(struct group *g, enum sv_trigger_kind kind);
 int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns);
 void killjob_close(struct group *g);
 /* Send the SIGKILL of a pending grace period now, then drop the job. */

@@ -179,7 +179,7 @@ void tripwire_event(struct group *g, uint64_t event_ns)
         char why[1024];
         int r;
 
-        if (group_cooling_down(g))
+        if (group_cooling_down(g, SV_TRIGGER_TRIPWIRE))
                 return;
         r = tripwire_assess(g, &t);
         if (r > 0) {

@@ -36,6 +36,7 @@ struct rec {
         int kill_error;       /* cgroup.kill fails with this when set */
         int mrelease_einval;  /* answer -EINVAL this many times per pidfd first */
         int mrelease_seen[1024];
+        bool stuck;           /* the killed processes never go (D state) */
         bool proc_is_real;    /* every pidfd_open got this namespace's /proc */
         char *log;
         size_t log_len;
@@ -100,12 +101,12 @@ static int rec_mrelease(void *ud, int pidfd)
 
 static int rec_alive(void *ud, int pidfd)
 {
-        return 0;
+        return ((struct rec *)ud)->stuck;
 }
 
 static int rec_populated(void *ud, int root_fd, const char *path)
 {
-        return 0;
+        return ((struct rec *)ud)->stuck;
 }
 
 static const struct supervisor_kill_ops rec_ops = {

@@ -145,17 +145,38 @@ static void test_grace_period(void **state)
         env_free(e);
 }
 
-/* A second trigger within Cooldown= is ignored. */
+static const struct sv_trigger pressure = { .kind = SV_TRIGGER_PRESSURE, .psi_full = true,
+                                            .stall_usec = 200000, .window_usec = 1000000 };
+
+/* Within Cooldown= a PSI trigger is ignored, and so is the tripwire while
+ * the killed processes are still there; once they are gone the tripwire,
+ * which decides on the memory charged now, acts again. */
 static void test_cooldown(void **state)
 {
         struct env *e = env_new("[Rule app]\nMatch=work.slice/app\nCooldown=10s\n");
         int n;
 
         assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 1);
-        run_for(e, 60); /* the kill is confirmed; the cooldown goes on */
         n = e->rec.n;
         assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 0);
+        run_for(e, 60); /* the kill is confirmed */
+        assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &pressure), 0);
         assert_int_equal(e->rec.n, n);
+        assert_int_equal(supervisor_n_kills(e->sv), 1);
+        assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 1);
+        assert_int_equal(supervisor_n_kills(e->sv), 2);
+        env_free(e);
+}
+
+/* Killed processes that do not go (D state): the tripwire waits too. */
+static void test_cooldown_while_the_killed_stay(void **state)
+{
+        struct env *e = env_new("[Rule app]\nMatch=work.slice/app\nCooldown=10s\n");
+
+        e->rec.stuck = true;
+        assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 1);
+        run_for(e, 60);
+        assert_int_equal(supervisor_trigger(e->sv, "work.slice/app", &tripwire), 0);
         assert_int_equal(supervisor_n_kills(e->sv), 1);
         env_free(e);
 }
@@ -212,6 +233,7 @@ int main(void)
                 cmocka_unit_test(test_kernel_kill_completion),
                 cmocka_unit_test(test_grace_period),
                 cmocka_unit_test(test_cooldown),
+                cmocka_unit_test(test_cooldown_while_the_killed_stay),
                 cmocka_unit_test(test_mrelease_retried_from_the_timer),
                 cmocka_unit_test(test_failed_setup_is_not_a_kill),
                 cmocka_unit_test(test_unknown_group),
