@@ -4,8 +4,9 @@
 #
 # Usage: bench/run.sh [--quick] [--only SCENARIO,...] [BUILD_DIR]
 #
-# BUILD_DIR (default build/bench, relative to the checkout) must hold
-# daemon/cgsentryd; it is configured and built (Release) when missing.
+# BUILD_DIR (default build/bench, relative to the checkout): a CMake build
+# tree is brought up to date first, a missing one configured (Release) and
+# built; any other directory must hold daemon/cgsentryd.
 # Scenarios: fast forkhogs leak thrash swap squeeze scale, one boot each
 # (tests/systemd/run.sh boots systemd; every contender runs on that boot).
 # Prints the report and writes it with its plots to bench/results/<date>/;
@@ -32,10 +33,13 @@ done
 . tools/deps.sh
 cgsentry_install_deps "${CGSENTRY_BENCH_DEPS[@]}" "${CGSENTRY_SANDBOX_DEPS[@]}"
 
-if [ ! -x "$build/daemon/cgsentryd" ]; then
+# A build tree is brought up to date (a stale cgsentryd would be measured
+# as this checkout's); a bare directory with a cgsentryd is taken as it is.
+if [ -f "$build/CMakeCache.txt" ] || [ ! -x "$build/daemon/cgsentryd" ]; then
         cgsentry_install_deps "${CGSENTRY_BUILD_DEPS[@]}"
         echo "== building $build (Release)"
-        cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+        [ -f "$build/CMakeCache.txt" ] ||
+                cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
         cmake --build "$build" -j "$(nproc)" >/dev/null
 fi
 build=$(cd "$build" && pwd -P)
