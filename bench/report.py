@@ -7,6 +7,7 @@ directory (DIR/<scenario>.json, written by `arena.py guest`).
 Plots are drawn by gnuplot (Debian's gnuplot-nox; bench/run.sh installs it)
 into DIR/*.png. Python 3 standard library only.
 """
+import gzip
 import json
 import os
 import shutil
@@ -60,13 +61,17 @@ def med_range(vals, scale=1000.0, digits=0):
 
 
 def load(d):
+    """The scenarios' results in @d: <scenario>.json as the guests write them,
+    or .json.gz (the committed example keeps them compressed)."""
     parts = {}
     for s in ORDER:
-        try:
-            with open(os.path.join(d, f"{s}.json")) as f:
-                parts[s] = json.load(f)
-        except (OSError, ValueError):
-            pass
+        for name, opener in ((f"{s}.json", open), (f"{s}.json.gz", gzip.open)):
+            try:
+                with opener(os.path.join(d, name), "rt") as f:
+                    parts[s] = json.load(f)
+                break
+            except (OSError, ValueError):
+                pass
     return parts
 
 
@@ -192,7 +197,10 @@ def thrash_section(w, p):
     for v, rs in groups.items():
         killed = sum(1 for r in rs if r["first_death"])
         cpu, rss = sup_cost(rs)
-        summ[v] = {"killed": killed, "n": len(rs), "innocents": sum(r["innocents"] for r in rs)}
+        cpu_ns = [r["supervisor_cpu_ns"] for r in rs if r.get("supervisor_cpu_ns") is not None]
+        summ[v] = {"killed": killed, "n": len(rs), "innocents": sum(r["innocents"] for r in rs),
+                   "read_med": med([r["read_mib_s"] for r in rs]),
+                   "cpu_med": statistics.median(cpu_ns) / 1e6 if cpu_ns else None}
         w(f"| {v} | {len(rs)} | {killed}/{len(rs)} | {counts([x for r in rs for x in r['who'][:1]]) or '–'} "
           f"| {sum(len(r['kernel_kills']) for r in rs)} | {summ[v]['innocents']} "
           f"| {med_range([r['read_mib_s'] for r in rs], scale=1)} "
@@ -239,11 +247,28 @@ def ratio_lines(scen, summ):
         return lines, None
     if scen == "thrash":
         bad = [f"{v} ({s['killed']}/{s['n']})" for v, s in summ.items() if s["killed"]]
-        if me["killed"] == 0:
-            lines.append("cgsentryd killed the healthy thrashing service in 0 runs"
-                         + (f"; {', '.join(bad)} killed it." if bad else "; nobody did."))
-            return lines, None
-        return lines, f"cgsentryd killed the healthy service in {me['killed']}/{me['n']} runs."
+        if me["killed"]:
+            return lines, f"cgsentryd killed the healthy service in {me['killed']}/{me['n']} runs."
+        lines.append("cgsentryd killed the healthy thrashing service in 0 runs"
+                     + (f"; {', '.join(bad)} killed it." if bad else "; nobody did."))
+        # Not killing is not all: what watching it cost the service and the machine.
+        why = []
+        others = {v: s for v, s in summ.items() if v != "cgsentryd"}
+        reads = {v: s["read_med"] for v, s in others.items() if s["read_med"]}
+        if me["read_med"] and reads:
+            best = max(reads, key=reads.get)
+            if me["read_med"] < reads[best] * 0.97:
+                why.append(f"the service read {me['read_med']:.0f} MiB/s beside it against "
+                           f"{reads[best]:.0f} beside {best} (its Tripwire=90% sets memory.high, so "
+                           f"reclaim keeps the page cache at 90% of the limit)")
+        cpus = {v: s["cpu_med"] for v, s in others.items() if s["cpu_med"] is not None}
+        if me["cpu_med"] is not None and cpus:
+            cheap = min(cpus, key=cpus.get)
+            if me["cpu_med"] > cpus[cheap] * 1.2:
+                why.append(f"it used {me['cpu_med']:.0f} ms of CPU in the window against "
+                           f"{cpus[cheap]:.0f} for {cheap} (it reads memory.stat on every "
+                           f"high event, many a second while reclaim works)")
+        return lines, (f"**cgsentryd is not ahead on cost here:** {'; '.join(why)}." if why else None)
     mine = me["empty_med"] if me["all_empty"] else None
     for v, s in summ.items():
         if v.startswith("cgsentryd"):
