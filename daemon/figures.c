@@ -72,6 +72,7 @@ int figures_read_group(struct group *g, struct cgsentry_group_figures *out)
                 goto fail;
         }
         f.cooldown_msec = g->cooldown_until_ms > now ? g->cooldown_until_ms - now : 0;
+        f.cooldown_tripwire_live = f.cooldown_msec && !g->kill && g->killed_gone && g->high_set;
         /* A supervised group has memory.events (group_new() checked), so it
          * has the memory controller; ENOENT below means it is going away. */
         f.memcg = true;

@@ -40,6 +40,7 @@ struct cgsentry_group_figures {
         uint64_t node_stall_usec, node_window_usec;
         bool events_polled; /* no inotify watch left: memory.events is polled */
         uint64_t cooldown_msec; /* left, 0 when none */
+        bool cooldown_tripwire_live; /* the killed are gone: the tripwire acts again */
         bool killing;           /* a kill job is running (grace period or confirming) */
         /* read from the group when asked */
         bool memcg;

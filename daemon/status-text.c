@@ -267,8 +267,11 @@ static void group_text(FILE *out, json_object *g)
         if (get_bool(g, "killing"))
                 fprintf(out, "      State: a kill is under way\n");
         else if (get_u64(g, "cooldown_msec"))
-                fprintf(out, "      State: cooling down after a kill, %.1fs left\n",
-                        (double)get_u64(g, "cooldown_msec") / 1000);
+                fprintf(out, "      State: cooling down after a kill, %.1fs left%s\n",
+                        (double)get_u64(g, "cooldown_msec") / 1000,
+                        get_bool(g, "cooldown_tripwire_live")
+                                ? " (the killed processes are gone: the tripwire acts again)"
+                                : "");
         else
                 fprintf(out, "      State: watching\n");
         if (last) {

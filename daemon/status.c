@@ -213,6 +213,7 @@ static json_object *group(struct enc *e, const struct cgsentry_group_figures *g,
                 null(e, o, "pressure");
         }
         add(e, o, "cooldown_msec", json_object_new_uint64(g->cooldown_msec));
+        add(e, o, "cooldown_tripwire_live", json_object_new_boolean(g->cooldown_tripwire_live));
         add(e, o, "killing", json_object_new_boolean(g->killing));
         if (last)
                 add(e, o, "last_kill", kill_entry(e, last));

@@ -126,6 +126,7 @@ static void fixture_init(struct fixture *f)
                 .swap_max = SV_LIMIT_MAX, .events = { .high = 12, .oom_kill = 1 }, .have_psi = true,
                 .psi = { .some = { 1.25, 0.5, 0.1, 123456 }, .full = { 0.5, 0, 0, 6543 },
                          .has_full = true },
+                .cooldown_msec = 8200, .cooldown_tripwire_live = true,
         };
         f->g[1] = (struct cgsentry_group_figures){
                 .cgroup = strdup(HOSTILE), .rule = strdup(HOSTILE), .policy = strdup("largest"),
@@ -262,6 +263,8 @@ static void test_status_text(void **state)
         assert_non_null(strstr(out, "     Memory: 117.7M of max 256.0M (high 230.4M, peak "
                                     "190.7M, swap 0B of max)\n"));
         assert_non_null(strstr(out, "   Pressure: some 1.25 0.50 0.10, full 0.50 0.00 0.00"));
+        assert_non_null(strstr(out, "      State: cooling down after a kill, 8.2s left (the "
+                                    "killed processes are gone: the tripwire acts again)\n"));
         assert_non_null(strstr(out, "killed 3 processes of /system.slice/web.service (victim 42 "
                                     "hog), rule r, policy kernel; first signal 1500 us after "
                                     "the event; not confirmed yet\n"));
