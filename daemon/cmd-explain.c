@@ -92,21 +92,14 @@ struct explain_policy {
         struct sv_policy_decision decision;
 };
 
-static uint64_t realtime_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* A saved snapshot was taken when it was written: its mtime is its time. */
-static uint64_t mtime_usec(const char *path)
+/* When the snapshot was taken: now when read live; a saved one when it was
+ * written, its mtime. */
+static uint64_t snapshot_usec(const char *saved_path)
 {
         struct stat st;
 
-        if (stat(path, &st) < 0)
-                return realtime_usec();
+        if (!saved_path || stat(saved_path, &st) < 0)
+                return (uint64_t)sv__clock_usec(CLOCK_REALTIME);
         return (uint64_t)st.st_mtim.tv_sec * 1000000 + (uint64_t)st.st_mtim.tv_nsec / 1000;
 }
 
@@ -210,7 +203,7 @@ static int policy_run(struct explain_policy *pol, const struct sv_snapshot *s, i
                         sv_snapshot_free(h);
                         return -ENOENT;
                 }
-                r = policy_choose_at(pol, h, hd, mtime_usec(pol->history[i]), &ignored);
+                r = policy_choose_at(pol, h, hd, snapshot_usec(pol->history[i]), &ignored);
                 sv_snapshot_free(h);
                 if (r < 0)
                         return r;
@@ -682,8 +675,7 @@ int cgsentry_cmd_explain(int argc, char **argv)
                         ret = CGSENTRY_EXIT_ERROR;
                 } else {
                         ret = explain_config(&ec, sub, json, pol.dir,
-                                             snapshot_path ? mtime_usec(snapshot_path)
-                                                           : realtime_usec());
+                                             snapshot_usec(snapshot_path));
                 }
                 cgsentry_config_free(ec.cfg);
                 sv_snapshot_free(s);
@@ -717,7 +709,7 @@ int cgsentry_cmd_explain(int argc, char **argv)
         if (outcome.kind == SV_OUTCOME_KILL_ALLOCATING && allocating >= 0)
                 (void)sv_oom_apply_allocating(s, res, allocating);
         if (pol.name) {
-                pol.now_usec = snapshot_path ? mtime_usec(snapshot_path) : realtime_usec();
+                pol.now_usec = snapshot_usec(snapshot_path);
                 r = policy_run(&pol, s, c);
                 if (r < 0) {
                         sv_oom_result_free(res);

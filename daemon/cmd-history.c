@@ -26,6 +26,7 @@
 #include "config.h"
 #include "oomlog.h"
 #include "statelog.h"
+#include "util.h"
 
 #define MID_KILL "5c8e0f7ad1a94a4f8d7b3f0c2e61a901"
 #define KMSG_DEVICE "/dev/kmsg"
@@ -87,22 +88,6 @@ struct history {
         bool had_source;
 };
 
-static int64_t now_realtime(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t now_monotonic(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void read_boot_id(char out[33])
 {
         char buf[64];
@@ -124,7 +109,7 @@ static void read_boot_id(char out[33])
 
 static int parse_time(const char *s, int64_t *ret)
 {
-        int64_t now = now_realtime();
+        int64_t now = sv__clock_usec(CLOCK_REALTIME);
         struct tm tm = { 0 };
         const char *end;
         uint64_t d;
@@ -220,7 +205,7 @@ static int read_files(struct history *h)
                         fprintf(stderr, "cgsentry history: %s: %m\n", h->files[i]);
                         return -errno;
                 }
-                e = sv_oomlog_read_file(f, now_realtime(), &rs, &n);
+                e = sv_oomlog_read_file(f, sv__clock_usec(CLOCK_REALTIME), &rs, &n);
                 if (!std)
                         fclose(f);
                 if (e < 0) {
@@ -254,7 +239,7 @@ static int read_state_log(struct history *h)
                         continue;
                 }
                 h->had_source = true;
-                e = sv_oomlog_read_file(f, now_realtime(), &rs, &n);
+                e = sv_oomlog_read_file(f, sv__clock_usec(CLOCK_REALTIME), &rs, &n);
                 fclose(f);
                 if (e == 0)
                         e = add_all(h, rs, n);
@@ -311,7 +296,7 @@ static int kmsg_open(struct history *h, struct kmsg *k)
         if (k->fd < 0)
                 return -errno;
         /* The printk clock runs like CLOCK_MONOTONIC (neither counts suspend). */
-        k->boot_wall = now_realtime() - now_monotonic();
+        k->boot_wall = sv__clock_usec(CLOCK_REALTIME) - sv__clock_usec(CLOCK_MONOTONIC);
         memcpy(k->boot_id, h->this_boot, sizeof(k->boot_id));
         return sv_oomlog_new(&k->parser);
 }
@@ -854,7 +839,8 @@ static int follow(struct history *h, struct kmsg *k, sd_journal *j)
                         uint64_t until;
                         pfd[n++] = (struct pollfd){ .fd = jfd, .events = (short)(ev > 0 ? ev : POLLIN) };
                         if (sd_journal_get_timeout(j, &until) >= 0 && until != UINT64_MAX) {
-                                int64_t ms = ((int64_t)until - now_monotonic()) / 1000;
+                                int64_t ms =
+                                        ((int64_t)until - sv__clock_usec(CLOCK_MONOTONIC)) / 1000;
                                 if (ms < 0)
                                         ms = 0;
                                 if (timeout < 0 || ms < timeout)

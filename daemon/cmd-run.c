@@ -598,8 +598,7 @@ static void read_final_stats(struct run *r)
         n = sv__read_at(r->cgfd, "memory.events", buf, sizeof(buf));
         if (n >= 0)
                 (void)sv_parse_memory_events(buf, (size_t)n, &r->events);
-        n = sv__read_at(r->cgfd, "memory.peak", buf, sizeof(buf));
-        r->have_peak = n >= 0 && sv_parse_u64(buf, (size_t)n, &r->peak) == 0;
+        r->have_peak = sv__read_value_at(r->cgfd, "memory.peak", sv_parse_u64, &r->peak) == 0;
 }
 
 /* A process of the tree outside the wrapped cgroup: said once per cgroup

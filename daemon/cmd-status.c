@@ -20,6 +20,7 @@
 #include "cgsentry.h"
 #include "config.h"
 #include "status-text.h"
+#include "util.h"
 
 /* Replies are a few hundred bytes per group: allow for 100,000 groups. */
 #define MAX_REPLY (256u << 20)
@@ -67,10 +68,7 @@ static void metrics_usage(FILE *out)
 
 static int64_t now_msec(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return sv__clock_usec(CLOCK_MONOTONIC) / 1000;
 }
 
 /* Send @request, read the whole reply into *ret. -errno; the caller

@@ -25,15 +25,6 @@ void cgsentry_group_figures_done(struct cgsentry_group_figures *g)
         memset(g, 0, sizeof(*g));
 }
 
-static int read_u64(int dfd, const char *name, int (*parse)(const char *, size_t, uint64_t *),
-                    uint64_t *ret)
-{
-        char buf[64];
-        ssize_t n = sv__read_at(dfd, name, buf, sizeof(buf));
-
-        return n < 0 ? (int)n : parse(buf, (size_t)n, ret);
-}
-
 int figures_read_group(struct group *g, struct cgsentry_group_figures *out)
 {
         const struct cgsentry_rule *rule = g->rule;
@@ -76,13 +67,16 @@ int figures_read_group(struct group *g, struct cgsentry_group_figures *out)
         /* A supervised group has memory.events (group_new() checked), so it
          * has the memory controller; ENOENT below means it is going away. */
         f.memcg = true;
-        if ((r = read_u64(g->dfd, "memory.current", sv_parse_u64, &f.memory_current)) < 0 ||
-            (r = read_u64(g->dfd, "memory.max", sv_parse_limit, &f.memory_max)) < 0 ||
-            (r = read_u64(g->dfd, "memory.high", sv_parse_limit, &f.memory_high)) < 0)
+        if ((r = sv__read_value_at(g->dfd, "memory.current", sv_parse_u64,
+                                   &f.memory_current)) < 0 ||
+            (r = sv__read_value_at(g->dfd, "memory.max", sv_parse_limit, &f.memory_max)) < 0 ||
+            (r = sv__read_value_at(g->dfd, "memory.high", sv_parse_limit, &f.memory_high)) < 0)
                 goto fail;
-        f.have_peak = read_u64(g->dfd, "memory.peak", sv_parse_u64, &f.memory_peak) == 0;
-        f.have_swap = read_u64(g->dfd, "memory.swap.current", sv_parse_u64, &f.swap_current) == 0 &&
-                      read_u64(g->dfd, "memory.swap.max", sv_parse_limit, &f.swap_max) == 0;
+        f.have_peak = sv__read_value_at(g->dfd, "memory.peak", sv_parse_u64, &f.memory_peak) == 0;
+        f.have_swap = sv__read_value_at(g->dfd, "memory.swap.current", sv_parse_u64,
+                                        &f.swap_current) == 0 &&
+                      sv__read_value_at(g->dfd, "memory.swap.max", sv_parse_limit,
+                                        &f.swap_max) == 0;
         n = sv__read_fd(g->events_fd, buf, sizeof(buf));
         if (n < 0 || (r = sv_parse_memory_events(buf, (size_t)n, &f.events)) < 0) {
                 r = n < 0 ? (int)n : r;
@@ -123,21 +117,15 @@ static unsigned open_fds(void)
         return n ? n - 1 : 0; /* not the directory's own fd */
 }
 
-static int64_t usec_of(const struct timespec *ts)
-{
-        return (int64_t)ts->tv_sec * 1000000 + ts->tv_nsec / 1000;
-}
-
 void figures_read_daemon(struct supervisor *sv, struct cgsentry_daemon_figures *d)
 {
-        struct timespec now, cpu;
+        struct timespec cpu;
 
-        clock_gettime(CLOCK_REALTIME, &now);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
         *d = (struct cgsentry_daemon_figures){
                 .version = sv_version(),
                 .pid = (int)getpid(),
-                .now_usec = usec_of(&now),
+                .now_usec = sv__clock_usec(CLOCK_REALTIME),
                 .started_usec = sv->started_usec,
                 .uptime_usec = (uv_hrtime() - sv->started_ns) / 1000,
                 .config_path = sv->opts.config_path,

@@ -373,23 +373,10 @@ static int killjob_start(struct group *g, const struct sv_snapshot *s, const str
 
 static void read_hook_figures(struct group *g, struct hook_facts *facts)
 {
-        char buf[64];
-        ssize_t n;
-
-        if ((n = sv__read_at(g->dfd, "memory.current", buf, sizeof(buf))) >= 0)
-                (void)sv_parse_u64(buf, (size_t)n, &facts->memory_current);
-        if ((n = sv__read_at(g->dfd, "memory.high", buf, sizeof(buf))) >= 0)
-                (void)sv_parse_limit(buf, (size_t)n, &facts->memory_high);
-        if ((n = sv__read_at(g->dfd, "memory.swap.current", buf, sizeof(buf))) >= 0)
-                (void)sv_parse_u64(buf, (size_t)n, &facts->swap_current);
-}
-
-static int64_t realtime_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        (void)sv__read_value_at(g->dfd, "memory.current", sv_parse_u64, &facts->memory_current);
+        (void)sv__read_value_at(g->dfd, "memory.high", sv_parse_limit, &facts->memory_high);
+        (void)sv__read_value_at(g->dfd, "memory.swap.current", sv_parse_u64,
+                                &facts->swap_current);
 }
 
 /*
@@ -546,7 +533,7 @@ int group_act(struct group *g, const struct sv_trigger *trig, uint64_t event_ns)
         }
         {
                 struct cgsentry_kill_entry e = {
-                        .time_usec = realtime_usec(), .cgroup = g->dw->path,
+                        .time_usec = sv__clock_usec(CLOCK_REALTIME), .cgroup = g->dw->path,
                         .kill_cgroup = (char *)facts.kill_cgroup, .rule = rule->name,
                         .policy = (char *)f.policy, .trigger = (char *)tname, .why = why,
                         .processes = plan->n_kill_tasks, .victim_pid = victim->pid,

@@ -12,14 +12,7 @@
 #include "oomlog.h"
 #include "statelog.h"
 #include "supervisor-internal.h"
-
-static int64_t clock_usec(clockid_t id)
-{
-        struct timespec ts;
-
-        clock_gettime(id, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "util.h"
 
 /* This boot's id, read once. */
 static void boot_id(char out[33])
@@ -87,8 +80,8 @@ int killrecord_build(const struct sv_snapshot *s, const struct sv_plan *plan,
                 goto fail;
         v = &s->tasks[plan->victim >= 0 ? plan->victim : plan->kill_tasks[0]];
         r->cgsentryd = true;
-        r->realtime_usec = clock_usec(CLOCK_REALTIME);
-        r->monotonic_usec = clock_usec(CLOCK_MONOTONIC);
+        r->realtime_usec = sv__clock_usec(CLOCK_REALTIME);
+        r->monotonic_usec = sv__clock_usec(CLOCK_MONOTONIC);
         boot_id(r->boot_id);
         r->victim_pid = v->pid;
         snprintf(r->victim_comm, sizeof(r->victim_comm), "%s", v->comm);

@@ -19,16 +19,9 @@
 #include "decide.h"
 #include "supervisor-internal.h"
 #include "syscalls.h"
+#include "util.h"
 
 /* ---- life cycle ------------------------------------------------------------ */
-
-static int64_t realtime_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void supervisor_notify_status(struct supervisor *sv)
 {
@@ -115,7 +108,7 @@ int supervisor_new(uv_loop_t *loop, const struct supervisor_opts *opts,
                 sv->ops.userdata = NULL;
         sv->cfg = cfg;
         sv->self = getpid();
-        sv->started_usec = sv->config_loaded_usec = realtime_usec();
+        sv->started_usec = sv->config_loaded_usec = sv__clock_usec(CLOCK_REALTIME);
         sv->started_ns = uv_hrtime();
         sv->root_fd = open(cfg->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         sv->proc_fd = open(cfg->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -221,7 +214,7 @@ int supervisor_reload(struct supervisor *sv)
                 sv->policies = NULL;
                 cgsentry_config_free(sv->cfg);
                 sv->cfg = cfg;
-                sv->config_loaded_usec = realtime_usec();
+                sv->config_loaded_usec = sv__clock_usec(CLOCK_REALTIME);
                 sv->stats.reloads++;
                 watch_tree(sv, "");
                 if (!sv->opts.embedded && cfg->metrics_textfile)

@@ -16,13 +16,6 @@
 #include "supervisor-internal.h"
 #include "util.h"
 
-static int read_limit_at(int dfd, const char *name, uint64_t *ret)
-{
-        char buf[64];
-        ssize_t n = sv__read_at(dfd, name, buf, sizeof(buf));
-        return n < 0 ? (int)n : sv_parse_limit(buf, (size_t)n, ret);
-}
-
 /* The operator's memory.high, kept on the cgroup itself while a tripwire
  * replaces it, so that a daemon restarted after a crash gives back that
  * value rather than the tripwire it finds in memory.high. */
@@ -77,7 +70,7 @@ void tripwire_arm(struct group *g)
         char buf[32];
         int r;
 
-        if (read_limit_at(g->dfd, "memory.max", &max) < 0)
+        if (sv__read_value_at(g->dfd, "memory.max", sv_parse_limit, &max) < 0)
                 return;
         /*
          * memory.high changed under us: systemd writes every memory.* limit
@@ -86,7 +79,7 @@ void tripwire_arm(struct group *g)
          * set-property), and an operator may write it too. That value is
          * the operator's from now on; the tripwire goes back on top of it.
          */
-        if (g->high_set && read_limit_at(g->dfd, "memory.high", &cur) == 0 &&
+        if (g->high_set && sv__read_value_at(g->dfd, "memory.high", sv_parse_limit, &cur) == 0 &&
             cur != g->armed_high) {
                 g->orig_high = cur;
                 save_orig_high(g);
@@ -94,7 +87,7 @@ void tripwire_arm(struct group *g)
                 return;
         }
         if (!g->high_set) {
-                if (read_limit_at(g->dfd, "memory.high", &g->orig_high) < 0)
+                if (sv__read_value_at(g->dfd, "memory.high", sv_parse_limit, &g->orig_high) < 0)
                         return;
                 read_orig_high(g); /* a previous daemon's record wins */
         }
@@ -119,7 +112,7 @@ void tripwire_arm(struct group *g)
         if (!g->high_set)
                 save_orig_high(g);
         g->armed_high = high;
-        if (read_limit_at(g->dfd, "memory.high", &cur) == 0 && cur == high) {
+        if (sv__read_value_at(g->dfd, "memory.high", sv_parse_limit, &cur) == 0 && cur == high) {
                 g->high_set = true;
                 return;
         }

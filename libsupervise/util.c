@@ -12,6 +12,15 @@
 
 #include "util.h"
 
+int sv__read_value_at(int dirfd, const char *name,
+                      int (*parse)(const char *buf, size_t len, uint64_t *ret), uint64_t *ret)
+{
+        char buf[64]; /* a u64 and a newline */
+        ssize_t n = sv__read_at(dirfd, name, buf, sizeof(buf));
+
+        return n < 0 ? (int)n : parse(buf, (size_t)n, ret);
+}
+
 ssize_t sv__read_fd(int fd, char *buf, size_t size)
 {
         size_t off = 0;

@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cgsentry/supervise.h"
 
@@ -24,6 +26,20 @@ int sv__read_alloc_at(int dirfd, const char *name, size_t max, char **ret, size_
 /* Open @name for reading: a regular file (else -EINVAL), no symlink, never
  * blocking on open. Returns the fd or -errno. */
 int sv__open_regular(int dirfd, const char *name);
+/* Read a one-value file relative to @dirfd (memory.current, memory.max)
+ * and parse it with @parse (sv_parse_u64, or sv_parse_limit where "max"
+ * is allowed). 0, or the read's or the parser's -errno. */
+int sv__read_value_at(int dirfd, const char *name,
+                      int (*parse)(const char *buf, size_t len, uint64_t *ret), uint64_t *ret);
+
+/* @id's clock (CLOCK_REALTIME, CLOCK_MONOTONIC) in microseconds. */
+static inline int64_t sv__clock_usec(clockid_t id)
+{
+        struct timespec ts;
+
+        clock_gettime(id, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Record an error (when @err is non-NULL) and return -@e. @e is positive. */
 int sv__error(struct sv_error *err, int e, const char *dir, const char *name, const char *what);
