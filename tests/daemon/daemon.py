@@ -128,6 +128,11 @@ def cgpath(rel):
     return f"{CG}/{rel}"
 
 
+def oom_kills(rel):
+    """The kernel's OOM kills in @rel and below (memory.events oom_kill)."""
+    return kv(f"{cgpath(rel)}/memory.events").get("oom_kill", 0)
+
+
 def wait_until(pred, timeout, interval=0.02):
     """Poll @pred until it returns a true value or @timeout passes."""
     deadline = time.monotonic() + timeout

@@ -41,8 +41,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
 import daemon as T  # noqa: E402
-from daemon import (MiB, R, Daemon, cgpath, destroy, kill_rx, kv, log, mkcg, rfile,  # noqa: E402
-                    spawn_fn, spawn_sleep, wait_started, wait_until, wfile)
+from daemon import (MiB, R, Daemon, cgpath, destroy, kill_rx, kv, log, mkcg, oom_kills,  # noqa: E402
+                    rfile, spawn_fn, spawn_sleep, wait_started, wait_until, wfile)
 
 CANARY_LOG = "/tmp/canary.log"
 USER = 1000
@@ -100,10 +100,6 @@ def runaway(rel, n_sleepers=2, adj_min=False):
 def killed_whole(members):
     return wait_until(lambda: all(not p.alive() for p in members), T.T_KILL) and \
         all(p.killed_by() == signal.SIGKILL for p in members)
-
-
-def oom_kills(rel):
-    return kv(f"{cgpath(rel)}/memory.events").get("oom_kill", 0)
 
 
 def as_user(rel, fn):

@@ -38,7 +38,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
 import daemon as T  # noqa: E402  (the sandbox test helpers)
 from daemon import (MiB, R, Daemon, cgpath, destroy, kill_rx, kv, log, mkcg,  # noqa: E402
-                    rfile, spawn_fn, spawn_sleep, wait_started, wait_until, wfile)
+                    oom_kills, rfile, spawn_fn, spawn_sleep, wait_started, wait_until, wfile)
 
 MAX = 128 * MiB
 DATA = "/tmp/tw-data"      # ext4 on a loop device
@@ -131,10 +131,6 @@ def stat_peaks(rel, peaks, keys=("file_dirty", "file_writeback", "file", "anon",
     st = kv(f"{cgpath(rel)}/memory.stat")
     for k in keys:
         peaks[k] = max(peaks.get(k, 0), st.get(k, 0))
-
-
-def oom_kills(rel):
-    return kv(f"{cgpath(rel)}/memory.events").get("oom_kill", 0)
 
 
 def no_oom_wording(d, what):
