@@ -605,6 +605,20 @@ def tripwire_of(limit):
     return limit // 10000 * 9000 + limit % 10000 * 9000 // 10000
 
 
+def wait_tripwire(path, high=None):
+    """Until cgsentryd has armed its tripwire on @path (memory.high at @high
+    bytes, or set at all), 10 s at most: a run starts on a service it has
+    seen. Returns whether memory.high is set."""
+    want = str(high // 4096 * 4096) if high is not None else None
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        cur = try_rd(f"{path}/memory.high").strip()
+        if (cur == want) if want else (cur != "max"):
+            break
+        time.sleep(0.005)
+    return try_rd(f"{path}/memory.high").strip() != "max"
+
+
 def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="current", swap_max=None,
              timeout=60.0, settle=1.5, keep_series=False, extra_props=()):
     """Start @variant, then a unit running @argv; sample it until it is empty
@@ -627,11 +641,7 @@ def run_once(ctx, arena, variant, name, argv, *, limit, ref_bytes, ref_kind="cur
             wr(f"{path}/memory.oom.group", 1)
         rec["oom_group"] = try_rd(f"{path}/memory.oom.group").strip()
         if c.kind == CGSENTRYD and limit:
-            end = time.monotonic() + 10
-            while time.monotonic() < end and try_rd(f"{path}/memory.high").strip() != str(
-                    tripwire_of(limit) // 4096 * 4096):
-                time.sleep(0.005)
-            rec["tripwire_armed"] = try_rd(f"{path}/memory.high").strip() != "max"
+            rec["tripwire_armed"] = wait_tripwire(path, tripwire_of(limit))
         if c.kind in POLLERS:
             time.sleep(1.2)  # one interval: the poller has seen the new service
         dmesg_take()
@@ -956,9 +966,7 @@ def run_thrash(ctx, arena, variant, name, argv, limit, window, devno, keep_serie
         if variant == GROUP:
             wr(f"{path}/memory.oom.group", 1)
         if c.kind == CGSENTRYD:
-            end = time.monotonic() + 10
-            while time.monotonic() < end and try_rd(f"{path}/memory.high").strip() == "max":
-                time.sleep(0.005)
+            wait_tripwire(path)
         if c.kind in POLLERS:
             time.sleep(1.2)
         dmesg_take()
@@ -1077,10 +1085,8 @@ def scale_runaway(ctx, c, base, idx, tag):
             os._exit(0)
     os.waitpid(pid, 0)
     limit = 64 * MiB
-    if c.name == CGSENTRYD:
-        end = time.monotonic() + 10
-        while time.monotonic() < end and try_rd(f"{path}/memory.high").strip() == "max":
-            time.sleep(0.005)
+    if c.kind == CGSENTRYD:
+        wait_tripwire(path)
     if c.kind in POLLERS:
         time.sleep(1.2)
     log0 = c.log_size()
